@@ -1,0 +1,124 @@
+# rtm: Routing Table Manager on System V IPC.  `make help` lists targets.
+#
+# B is the build prefix: empty for the default in-tree build, so the
+# programs land in rtm/rtm, admin/rtm-admin and client/rtm-client;
+# variant builds (asan, portable) use build/<name>/.
+
+VERSION =	0.1.0
+PREFIX =	/usr/local
+DESTDIR =
+B =
+
+CC =		cc
+OPT =		-O2 -g
+CSTD =		-std=c11
+WARNINGS =	-Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+		-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+		-Wformat=2 -Wundef -Wwrite-strings -Wvla
+CPPFLAGS =	-D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 \
+		-Iipc -Iclient -DRTM_VERSION=\"$(VERSION)\" $(EXTRA_CPPFLAGS)
+CFLAGS =	$(CSTD) $(OPT) $(WARNINGS) $(EXTRA_CFLAGS)
+LDFLAGS =	$(EXTRA_LDFLAGS)
+LDLIBS =
+CUNIT_LIBS =	-lcunit
+
+SAN_FLAGS =	-O1 -g -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=all
+
+IPC_SRC :=	$(sort $(wildcard ipc/*.c))
+RTMD_SRC :=	$(filter-out rtm/main.c,$(sort $(wildcard rtm/*.c)))
+ADMIN_SRC :=	$(filter-out admin/main.c,$(sort $(wildcard admin/*.c)))
+CLIENT_SRC :=	$(filter-out client/main.c client/example.c,$(sort $(wildcard client/*.c)))
+TEST_SRC :=	$(sort $(wildcard tests/test_*.c))
+BENCH_SRC :=	$(sort $(wildcard tests/bench/*.c))
+
+LIBIPC =	$(B)ipc/libipc.a
+LIBRTMD =	$(B)rtm/librtmd.a
+LIBADMIN =	$(B)admin/libadmin.a
+LIBRTMC =	$(B)client/librtmc.a
+
+PROGS =		$(B)rtm/rtm $(B)admin/rtm-admin $(B)client/rtm-client \
+		$(if $(wildcard client/example.c),$(B)client/rtmc-example)
+TESTS :=	$(TEST_SRC:%.c=$(B)%)
+TEST_LIBS =	$(LIBRTMD) $(LIBADMIN) $(LIBRTMC) $(LIBIPC)
+
+ALL_SRC :=	$(IPC_SRC) $(RTMD_SRC) $(ADMIN_SRC) $(CLIENT_SRC) \
+		$(wildcard rtm/main.c admin/main.c client/main.c client/example.c) \
+		$(TEST_SRC) tests/testutil.c tests/sweep.c $(BENCH_SRC)
+
+.PHONY: all check tests asan portable clang demo bench clean help cunit
+
+all: $(PROGS)
+
+$(B)%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBIPC): $(IPC_SRC:%.c=$(B)%.o)
+$(LIBRTMD): $(RTMD_SRC:%.c=$(B)%.o)
+$(LIBADMIN): $(ADMIN_SRC:%.c=$(B)%.o)
+$(LIBRTMC): $(CLIENT_SRC:%.c=$(B)%.o)
+$(LIBIPC) $(LIBRTMD) $(LIBADMIN) $(LIBRTMC):
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)rtm/rtm: $(B)rtm/main.o $(LIBRTMD) $(LIBIPC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)admin/rtm-admin: $(B)admin/main.o $(LIBADMIN) $(LIBIPC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)client/rtm-client: $(B)client/main.o $(LIBRTMC) $(LIBIPC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)client/rtmc-example: $(B)client/example.o $(LIBRTMC) $(LIBIPC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)tests/test_%: $(B)tests/test_%.o $(B)tests/testutil.o $(TEST_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)tests/testutil.o \
+	    $(TEST_LIBS) $(CUNIT_LIBS) $(LDLIBS)
+$(B)tests/sweep: $(B)tests/sweep.o $(LIBIPC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test objects need CUnit's headers: make sure it is there first.
+$(TEST_SRC:%.c=$(B)%.o) $(B)tests/testutil.o: | cunit
+cunit:
+	@sh tests/ensure-cunit.sh
+
+tests: all $(TESTS) $(B)tests/sweep
+
+check: tests
+	@sh tests/run.sh "$(B)"
+
+asan:
+	$(MAKE) B=build/asan/ OPT="$(SAN_FLAGS)" \
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" check
+
+portable:
+	$(MAKE) B=build/portable/ EXTRA_CPPFLAGS=-DRTM_PORTABLE check
+
+clang:
+	$(MAKE) B=build/clang/ CC=clang all tests
+
+demo: all
+	@sh tests/demo.sh "$(B)"
+
+bench: all
+	@echo "bench: not built yet"
+
+clean:
+	rm -rf build
+	find ipc rtm admin client tests -name '*.[oad]' -exec rm -f {} +
+	rm -f $(PROGS) $(TESTS) tests/sweep
+
+help:
+	@echo "Targets:"
+	@echo "  all (default)  build rtm/rtm, admin/rtm-admin, client/rtm-client"
+	@echo "  check          build and run the CUnit and end-to-end tests"
+	@echo "  asan           run the tests under AddressSanitizer + UBSan"
+	@echo "  portable       run the tests with the POSIX fallbacks forced"
+	@echo "  clang          build everything with clang"
+	@echo "  demo           start rtm, two clients and an admin session"
+	@echo "  bench          run the performance benchmark"
+	@echo "  clean          remove build products"
+	@echo "Variables: CC, OPT, PREFIX ($(PREFIX)), DESTDIR, B (build prefix)"
+
+-include $(ALL_SRC:%.c=$(B)%.d)

@@ -1,0 +1,53 @@
+/*
+ * os.h: the portability seam.  Every call that is not POSIX.1-2008 + XSI
+ * lives behind these functions, in os.c, each with a POSIX fallback.
+ * Building with -DRTM_PORTABLE forces the fallbacks everywhere, so they
+ * are built and tested on Linux too.
+ */
+#ifndef RTM_OS_H
+#define RTM_OS_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/sem.h>
+#include <stddef.h>
+
+/* Name of the backend compiled in: "linux" or "posix". */
+const char *os_backend(void);
+
+/*
+ * Sender credentials on datagram sockets.
+ * os_creds_enable(): ask the kernel to attach credentials to every
+ * datagram received on fd (Linux SO_PASSCRED); -1/ENOSYS otherwise.
+ * os_creds_cmsg_space(): control buffer bytes recvmsg needs (0 if none).
+ * os_creds_parse(): extract pid/uid/gid from a received msghdr;
+ * returns 1 when found, 0 when absent.
+ */
+int	os_creds_enable(int fd);
+size_t	os_creds_cmsg_space(void);
+int	os_creds_parse(struct msghdr *mh, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/*
+ * Process handles that survive pid reuse.  os_proc_open() returns a
+ * handle fd (a pidfd on Linux, which becomes readable when the process
+ * exits) or -1 with ENOSYS in the fallback, where the caller falls back
+ * to kill(pid, 0) plus its own liveness checks.
+ */
+int	os_proc_open(pid_t pid);
+/* Signals the process behind a handle; ESRCH once it has exited. */
+int	os_proc_signal(int handle, pid_t pid, int sig);
+
+/*
+ * semop with a timeout in milliseconds (-1 = none).  Linux uses
+ * semtimedop(); the fallback polls with IPC_NOWAIT and short sleeps.
+ * EAGAIN on timeout.
+ */
+int	os_semop_timed(int semid, struct sembuf *ops, size_t nops, int timeout_ms);
+
+/* Monotonic clock in nanoseconds. */
+unsigned long long os_now_ns(void);
+
+/* Fills buf with unpredictable bytes (/dev/urandom, else time/pid mix). */
+void	os_random(void *buf, size_t len);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * rtable.h: the IPv4 routing table shared by rtm and the client library.
+ *
+ * An exact-match index on (prefix, length) plus a longest-prefix-match
+ * structure; no operation scans the table linearly except the walks.
+ * Interface names are interned, so a route costs a few dozen bytes.
+ */
+#ifndef RTM_RTABLE_H
+#define RTM_RTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct rtable;
+
+struct rtable	*rtable_new(void);
+void		 rtable_free(struct rtable *t);
+
+/* Modes of rtable_set(). */
+enum rtable_mode {
+	RTABLE_ADD,		/* EEXIST when the prefix is present */
+	RTABLE_CHANGE,		/* ENOENT when the prefix is absent */
+	RTABLE_REPLACE,		/* either */
+};
+
+/*
+ * Inserts or overwrites the route for r->dst.  When old is not NULL and
+ * a route was overwritten, *old receives it and *replaced is 1.
+ * The route must be valid (addr_route_valid()); EINVAL otherwise.
+ * ENOMEM leaves the table unchanged.
+ */
+int	rtable_set(struct rtable *t, const struct addr_route *r,
+	    enum rtable_mode mode, struct addr_route *old, int *replaced);
+/* Removes the route for dst; *old (if not NULL) receives it.  ENOENT. */
+int	rtable_del(struct rtable *t, const struct addr_prefix *dst,
+	    struct addr_route *old);
+/* Exact match on (prefix, length).  ENOENT. */
+int	rtable_find(const struct rtable *t, const struct addr_prefix *dst,
+	    struct addr_route *out);
+/* Longest-prefix match for addr (host order).  ENOENT. */
+int	rtable_lookup(const struct rtable *t, uint32_t addr,
+	    struct addr_route *out);
+size_t	rtable_count(const struct rtable *t);
+void	rtable_clear(struct rtable *t);
+/* Bytes allocated by the table. */
+size_t	rtable_memory(const struct rtable *t);
+
+/*
+ * Calls cb for every route; in addr_route_cmp() order when sorted is 1,
+ * in an unspecified order (faster) otherwise.  The table must not be
+ * modified during the walk.  A non-zero return from cb stops the walk
+ * and is returned.
+ */
+int	rtable_walk(const struct rtable *t, int sorted,
+	    int (*cb)(const struct addr_route *r, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Runs every test program of build prefix $1, each in its own scratch
+# root, then sweeps any System V object the tests left behind (a leak
+# fails the run).  Ends with the line "N passed, N failed".
+B=${1:-}
+root=$(mktemp -d "${TMPDIR:-/tmp}/rtm-tests.XXXXXX") || exit 1
+export RTM_BUILD="${B:-./}" RTM_TEST_ROOT="$root"
+unset RTM_DIR
+
+passed=0 failed=0 broken=""
+for t in "${B}"tests/test_*; do
+	case $t in *.c|*.o|*.d) continue ;; esac
+	[ -x "$t" ] || continue
+	name=${t##*/}
+	out="$root/$name.out"
+	"$t" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	line=$(awk '$1 == "tests" && NF >= 5 { print $3, $4, $5 }' "$out" | tail -n 1)
+	if [ -n "$line" ]; then
+		set -- $line
+		[ "$2" != n/a ] && passed=$((passed + $2))
+		[ "$3" != n/a ] && failed=$((failed + $3))
+	fi
+	if [ $rc -ne 0 ]; then
+		broken="$broken $name(exit $rc)"
+		[ -z "$line" ] || [ "$3" = 0 ] && failed=$((failed + 1))
+	fi
+done
+
+# Anything still in the kernel from the scratch root is a leak.
+leaks=$("${B}"tests/sweep "$root" 2>&1)
+if [ -n "$leaks" ]; then
+	echo "$leaks"
+	broken="$broken ipc-leak"
+	failed=$((failed + 1))
+fi
+rm -rf "$root"
+
+[ -n "$broken" ] && echo "FAILED:$broken"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ] && [ -z "$broken" ]

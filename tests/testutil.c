@@ -1,0 +1,474 @@
+/*
+ * testutil.c: see testutil.h.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "shm.h"
+#include "uds.h"
+#include "testutil.h"
+
+#define TU_MAX_CHILDREN	256
+
+char		 tu_dir[PATH_MAX];
+static pid_t	 children[TU_MAX_CHILDREN];
+static const char *filter;
+
+void
+tu_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *
+tu_bin(const char *rel)
+{
+	static char	 buf[4][PATH_MAX];
+	static int	 i;
+	const char	*b = getenv("RTM_BUILD");
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s%s", b ? b : "./", rel);
+	return buf[i];
+}
+
+const char *
+tu_path(const char *name)
+{
+	static char	 buf[8][PATH_MAX];
+	static int	 i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tu_dir, name);
+	return buf[i];
+}
+
+static void
+track(pid_t pid)
+{
+	for (int i = 0; i < TU_MAX_CHILDREN; i++)
+		if (children[i] == 0) {
+			children[i] = pid;
+			return;
+		}
+}
+
+static void
+untrack(pid_t pid)
+{
+	for (int i = 0; i < TU_MAX_CHILDREN; i++)
+		if (children[i] == pid)
+			children[i] = 0;
+}
+
+static void
+redirect(int to, const char *path)
+{
+	int fd = open(path ? path : "/dev/null",
+	    O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+	if (fd != -1 && fd != to) {
+		dup2(fd, to);
+		close(fd);
+	}
+}
+
+pid_t
+tu_spawn(char *const argv[], const char *out, const char *err)
+{
+	pid_t pid = fork();
+
+	if (pid == -1)
+		return -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		if (fd != -1) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		redirect(1, out);
+		redirect(2, err);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	track(pid);
+	return pid;
+}
+
+int
+tu_reap(pid_t pid, int timeout_ms)
+{
+	long long	 end = now_ms() + timeout_ms;
+	int		 status;
+	pid_t		 r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid) {
+			untrack(pid);
+			return status;
+		}
+		if (r == -1 && errno != EINTR) {
+			untrack(pid);
+			return -1;
+		}
+		if (now_ms() >= end)
+			return -1;
+		tu_sleep_ms(1);
+	}
+}
+
+static void
+drain(int fd, char *buf, size_t sz, size_t *len)
+{
+	char	 scratch[4096];
+	ssize_t	 n;
+
+	if (buf == NULL || *len + 1 >= sz) {
+		n = read(fd, scratch, sizeof(scratch));
+	} else {
+		n = read(fd, buf + *len, sz - 1 - *len);
+		if (n > 0)
+			*len += (size_t)n;
+		buf[*len] = '\0';
+	}
+	(void)n;
+}
+
+int
+tu_run(char *const argv[], const char *input, char *out, size_t outsz,
+    char *err, size_t errsz, int timeout_ms)
+{
+	int		 po[2], pe[2], pi[2], status = -1;
+	size_t		 olen = 0, elen = 0, ilen = input ? strlen(input) : 0;
+	size_t		 ioff = 0;
+	long long	 end = now_ms() + timeout_ms;
+	pid_t		 pid;
+
+	if (out && outsz)
+		out[0] = '\0';
+	if (err && errsz)
+		err[0] = '\0';
+	if (pipe(po) == -1 || pipe(pe) == -1 || pipe(pi) == -1)
+		return -1;
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		dup2(pi[0], 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(pi[0]); close(pi[1]); close(po[0]); close(po[1]);
+		close(pe[0]); close(pe[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	track(pid);
+	close(pi[0]);
+	close(po[1]);
+	close(pe[1]);
+	fcntl(pi[1], F_SETFL, O_NONBLOCK);
+	if (ilen == 0) {
+		close(pi[1]);
+		pi[1] = -1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (int open_fds = 2; open_fds > 0;) {
+		struct pollfd	 pfd[3];
+		int		 left = (int)(end - now_ms());
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		pfd[0] = (struct pollfd){ po[0], POLLIN, 0 };
+		pfd[1] = (struct pollfd){ pe[0], POLLIN, 0 };
+		pfd[2] = (struct pollfd){ pi[1], POLLOUT, 0 };
+		if (poll(pfd, pi[1] == -1 ? 2 : 3, left) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (pfd[i].fd == -1 ||
+			    !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			char	 probe;
+			ssize_t	 n;
+
+			if (pfd[i].revents & POLLIN) {
+				if (i == 0)
+					drain(po[0], out, outsz, &olen);
+				else
+					drain(pe[0], err, errsz, &elen);
+				continue;
+			}
+			n = read(pfd[i].fd, &probe, 0);
+			(void)n;
+			if (i == 0) {
+				close(po[0]);
+				po[0] = -1;
+			} else {
+				close(pe[0]);
+				pe[0] = -1;
+			}
+			open_fds--;
+		}
+		if (pi[1] != -1 && (pfd[2].revents & (POLLOUT | POLLERR))) {
+			ssize_t n = write(pi[1], input + ioff, ilen - ioff);
+
+			if (n > 0)
+				ioff += (size_t)n;
+			if (n == -1 || ioff == ilen) {
+				close(pi[1]);
+				pi[1] = -1;
+			}
+		}
+	}
+	if (po[0] != -1)
+		close(po[0]);
+	if (pe[0] != -1)
+		close(pe[0]);
+	if (pi[1] != -1)
+		close(pi[1]);
+	status = tu_reap(pid, 5000);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		status = tu_reap(pid, 5000);
+	}
+	if (status == -1)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int
+tu_wait_until(int (*cond)(void *), void *arg, int timeout_ms)
+{
+	long long	 end = now_ms() + timeout_ms;
+	int		 r;
+
+	while ((r = cond(arg)) == 0 && now_ms() < end)
+		tu_sleep_ms(1);
+	return r;
+}
+
+static int
+rtm_alive(void *arg)
+{
+	(void)arg;
+	return uds_alive(tu_path("rtm.sock"));
+}
+
+pid_t
+tu_rtm_start(char *const extra[])
+{
+	char	*argv[32];
+	int	 n = 0;
+	pid_t	 pid;
+
+	argv[n++] = (char *)tu_bin("rtm/rtm");
+	argv[n++] = "-f";
+	argv[n++] = "-d";
+	argv[n++] = tu_dir;
+	for (int i = 0; extra && extra[i] && n < 31; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	if ((pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"))) == -1)
+		return -1;
+	if (!tu_wait_until(rtm_alive, NULL, 5000)) {
+		kill(pid, SIGKILL);
+		tu_reap(pid, 2000);
+		return -1;
+	}
+	return pid;
+}
+
+int
+tu_rtm_stop(pid_t pid)
+{
+	int status;
+
+	if (kill(pid, SIGTERM) == -1)
+		return -1;
+	if ((status = tu_reap(pid, 10000)) == -1) {
+		kill(pid, SIGKILL);
+		tu_reap(pid, 2000);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+char *
+tu_slurp(const char *path)
+{
+	FILE	*f = fopen(path, "r");
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0, n;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap + 65536);
+
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void
+rm_rf(const char *path)
+{
+	struct stat	 st;
+	DIR		*d;
+	struct dirent	*de;
+	char		 sub[PATH_MAX];
+
+	if (lstat(path, &st) == -1)
+		return;
+	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			rm_rf(sub);
+		}
+		closedir(d);
+		rmdir(path);
+	} else
+		unlink(path);
+}
+
+static void
+kill_children(void)
+{
+	for (int i = 0; i < TU_MAX_CHILDREN; i++) {
+		if (children[i] <= 0)
+			continue;
+		/* Give an rtm the chance to clean up after itself first. */
+		kill(children[i], SIGCONT);
+		kill(children[i], SIGTERM);
+		if (tu_reap(children[i], 3000) == -1) {
+			kill(children[i], SIGKILL);
+			tu_reap(children[i], 3000);
+		}
+		children[i] = 0;
+	}
+}
+
+static void
+cleanup(void)
+{
+	unsigned n = 0;
+
+	kill_children();
+	if (tu_dir[0] == '\0')
+		return;
+	if (seg_sweep(tu_dir, &n) == 0 && n > 0)
+		fprintf(stderr, "testutil: removed %u segment(s) left in %s\n",
+		    n, tu_dir);
+	if (getenv("RTM_TEST_KEEP") == NULL)
+		rm_rf(tu_dir);
+	tu_dir[0] = '\0';
+}
+
+static void
+setup(void)
+{
+	const char	*root = getenv("RTM_TEST_ROOT");
+
+	if (root == NULL && (root = getenv("TMPDIR")) == NULL)
+		root = "/tmp";
+	cleanup();
+	snprintf(tu_dir, sizeof(tu_dir), "%s/t.XXXXXX", root);
+	if (mkdtemp(tu_dir) == NULL) {
+		fprintf(stderr, "testutil: mkdtemp %s: %s\n", tu_dir,
+		    strerror(errno));
+		tu_dir[0] = '\0';
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	/* A crashing test still must not leak kernel objects. */
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int
+tu_main(int argc, char *argv[], const struct tu_suite *suites)
+{
+	unsigned	 failed;
+
+	if (argc > 1)
+		filter = argv[1];
+	atexit(cleanup);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGSEGV, on_signal);
+	signal(SIGABRT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	for (const struct tu_suite *s = suites; s->name; s++) {
+		CU_pSuite cs = CU_add_suite_with_setup_and_teardown(s->name,
+		    NULL, NULL, setup, cleanup);
+
+		if (cs == NULL)
+			return 1;
+		for (const struct tu_test *t = s->tests; t->name; t++) {
+			if (filter && strstr(t->name, filter) == NULL)
+				continue;
+			if (CU_add_test(cs, t->name, t->fn) == NULL)
+				return 1;
+		}
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	cleanup();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * testutil.h: the scaffolding every CUnit test program shares.
+ *
+ * Each test runs with a fresh private run directory, tu_dir, under
+ * $RTM_TEST_ROOT (or $TMPDIR).  After the test, pass or fail, every
+ * process it started with tu_spawn() is killed and reaped, every SysV
+ * object that key files in tu_dir lead to is removed (seg_sweep), and
+ * the directory is deleted.  So a failing assertion never leaks.
+ */
+#ifndef RTM_TESTUTIL_H
+#define RTM_TESTUTIL_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+#include <CUnit/CUnit.h>
+
+struct tu_test {
+	const char	*name;
+	void		(*fn)(void);
+};
+
+struct tu_suite {
+	const char		*name;
+	const struct tu_test	*tests;		/* ends with { NULL, NULL } */
+};
+
+/* Registers and runs the suites; a test name given as argv[1] runs only
+ * the tests whose name contains it.  Returns the exit status. */
+int	 tu_main(int argc, char *argv[], const struct tu_suite *suites);
+
+/* The current test's private run directory. */
+extern char tu_dir[];
+
+/* Path of a built program, e.g. tu_bin("rtm/rtm"), honouring $RTM_BUILD. */
+const char *tu_bin(const char *rel);
+/* tu_dir/name into a static rotating buffer. */
+const char *tu_path(const char *name);
+
+/*
+ * Starts argv[0] (a path) with stdout and stderr to the given files
+ * (NULL: /dev/null).  The child is killed and reaped after the test
+ * unless tu_reap() took it first.  Returns the pid or -1.
+ */
+pid_t	 tu_spawn(char *const argv[], const char *out, const char *err);
+/* Waits up to timeout_ms for pid to exit; returns its wait status, or
+ * -1 on timeout (the child is left running). */
+int	 tu_reap(pid_t pid, int timeout_ms);
+
+/*
+ * Runs argv to completion (killed after timeout_ms), with input (may be
+ * NULL) on stdin; captures stdout and stderr NUL-terminated into the
+ * buffers (may be NULL).  Returns the exit status, 128+signal if it was
+ * killed by a signal, or -1.
+ */
+int	 tu_run(char *const argv[], const char *input, char *out,
+	    size_t outsz, char *err, size_t errsz, int timeout_ms);
+
+/* Polls cond(arg) every millisecond until it returns non-zero or
+ * timeout_ms passes; returns the last value. */
+int	 tu_wait_until(int (*cond)(void *), void *arg, int timeout_ms);
+void	 tu_sleep_ms(int ms);
+
+/* Starts rtm -f -d tu_dir [extra...] and waits until it answers. */
+pid_t	 tu_rtm_start(char *const extra[]);
+/* SIGTERM and wait; returns rtm's exit status or -1. */
+int	 tu_rtm_stop(pid_t pid);
+
+/* Reads a whole file into a malloc'd NUL-terminated buffer. */
+char	*tu_slurp(const char *path);
+
+#endif
