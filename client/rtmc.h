@@ -1,0 +1,316 @@
+/*
+ * rtmc.h: librtmc, the client side of rtm.
+ *
+ * A process opens one handle, which registers with rtm and mirrors rtm's
+ * routing table and ARP table in the process: route lookups are a local
+ * longest-prefix match, ARP lookups read the address straight out of the
+ * MAC's shared memory segment (no system call once attached).  rtm keeps
+ * the mirror current by sending every change; the caller feeds those to
+ * the library from its own poll loop:
+ *
+ *	h = rtmc_open(NULL, &opts, 0, err, sizeof(err));
+ *	sigfd = rtmc_sigusr1_install();		(optional, see below)
+ *	for (;;) {
+ *		pfd[0] = { rtmc_fd(h), POLLIN }; pfd[1] = { sigfd, POLLIN };
+ *		poll(pfd, 2, rtmc_timeout(h));
+ *		if (rtmc_dispatch(h) == -1 && errno == ECONNRESET)
+ *			break;			(rtm went away)
+ *	}
+ *	rtmc_close(h);
+ *
+ * The library starts no thread, installs no signal handler unless asked
+ * to (rtmc_sigusr1_install()), never prints and never exits.  Nothing
+ * blocks except rtmc_open(), which has a deadline.  Failing functions
+ * return -1 (or NULL) with errno set.  A handle is not thread-safe; use
+ * it from one thread at a time.  Only one handle may be open per process
+ * (its socket is named after the pid).
+ *
+ * Addresses are in host byte order throughout this interface.
+ */
+#ifndef RTMC_H
+#define RTMC_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RTMC_TIMEOUT_DEFAULT	5000	/* ms, rtmc_open() with timeout 0 */
+#define RTMC_ACK_INTERVAL	100	/* ms between acks while changes flow */
+#define RTMC_IFNAMSIZ		16	/* interface name incl. NUL */
+#define RTMC_MAC_LEN		6
+#define RTMC_IPV4_STRLEN	16	/* "255.255.255.255" + NUL */
+#define RTMC_MAC_STRLEN		18	/* "00:1a:2b:3c:4d:5e" + NUL */
+#define RTMC_ROUTE_STRLEN	64	/* "a.b.c.d/nn via a.b.c.d dev IFNAME" */
+#define RTMC_ERRLEN		256	/* enough for any rtmc_open() error */
+
+struct rtmc;
+
+/* One route: dst/len via gw (when has_gw) dev ifname. */
+struct rtmc_route {
+	uint32_t	dst;		/* host order, host bits zero */
+	uint8_t		len;		/* prefix length 0..32 */
+	uint8_t		has_gw;
+	uint32_t	gw;		/* host order; 0 unless has_gw */
+	char		ifname[RTMC_IFNAMSIZ];	/* NUL terminated */
+};
+
+/* One ARP entry: the MAC, where its segment is, and its address. */
+struct rtmc_arp {
+	uint8_t		mac[RTMC_MAC_LEN];
+	int32_t		key;		/* SysV key of the segment */
+	int32_t		shmid;
+	int		has_ip;		/* 1 when ip was read from the segment */
+	int		ip_errno;	/* why not, when has_ip is 0 */
+	uint32_t	ip;		/* host order */
+};
+
+enum rtmc_event_type {
+	RTMC_EV_ROUTE_ADD = 1,	/* route: the new route */
+	RTMC_EV_ROUTE_CHANGE,	/* route: new; old_route: the one replaced */
+	RTMC_EV_ROUTE_DEL,	/* route: the route removed, in full */
+	RTMC_EV_ARP_ADD,	/* arp: mac, key, shmid */
+	RTMC_EV_ARP_CHANGE,	/* arp: mac, key, shmid (address changed) */
+	RTMC_EV_ARP_DEL,	/* arp: mac, key, shmid of the removed entry */
+	RTMC_EV_FLUSH,		/* flush: RTMC_FLUSH_*; those tables emptied */
+	RTMC_EV_SYNC,		/* a full dump is loaded: the mirror is rtm's
+				 * table at seq */
+	RTMC_EV_RESYNC,		/* the mirror was emptied; a dump is coming
+				 * (followed by *_ADD events and RTMC_EV_SYNC) */
+	RTMC_EV_GONE,		/* rtm shut down or vanished (see dispatch) */
+};
+
+#define RTMC_FLUSH_ROUTE	1
+#define RTMC_FLUSH_ARP		2
+#define RTMC_FLUSH_ALL		3
+
+/*
+ * What the callback receives.  seq is rtm's table sequence number the
+ * event brought the mirror to: the change's seq, 0 for entries loaded
+ * from a dump (dump is then 1), the dump's seq for RTMC_EV_SYNC, and the
+ * last applied seq for RTMC_EV_RESYNC and RTMC_EV_GONE.  In ARP events
+ * has_ip is 0: call rtmc_arp_get() from the callback for the address.
+ */
+struct rtmc_event {
+	enum rtmc_event_type type;
+	uint64_t	seq;
+	int		dump;
+	struct rtmc_route route;
+	struct rtmc_route old_route;
+	struct rtmc_arp	arp;
+	int		flush;
+};
+
+/*
+ * Called once per event, after the mirror has been updated, from inside
+ * rtmc_open() (the initial dump) and rtmc_dispatch().  The callback may
+ * call the lookup and walk functions, but not rtmc_dispatch(),
+ * rtmc_flush_signalled(), rtmc_resync() or rtmc_close().
+ */
+typedef void	rtmc_event_cb(struct rtmc *h, const struct rtmc_event *ev,
+		    void *arg);
+
+struct rtmc_opts {
+	rtmc_event_cb	*cb;		/* may be NULL */
+	void		*cb_arg;
+};
+
+/* Counters for diagnostics and tests. */
+struct rtmc_stats {
+	uint64_t	seq;		/* last applied table seq */
+	uint64_t	instance;	/* rtm instance of the current dump */
+	int		synced;		/* 1 while the mirror is complete */
+	int		gone;		/* 1 once rtm has gone away */
+	size_t		routes;		/* entries mirrored */
+	size_t		arp;
+	size_t		attached;	/* ARP segments attached */
+	uint64_t	datagrams;	/* received and valid */
+	uint64_t	records;	/* in those datagrams */
+	uint64_t	malformed;	/* datagrams dropped as invalid */
+	uint64_t	stale;		/* changes older than the mirror */
+	uint64_t	gaps;		/* sequence gaps or instance changes */
+	uint64_t	dumps;		/* full dumps loaded */
+	uint64_t	resyncs_sent;	/* RESYNC requests sent */
+	uint64_t	acks_sent;
+	uint64_t	signals;	/* SIGUSR1s handled */
+	uint64_t	signal_clears;	/* ... that found no FLUSH and cleared */
+};
+
+/*
+ * rtmc_default_dir: writes the run directory rtm uses by default into
+ * buf: $RTM_DIR when set and not empty, else /var/run/rtm when the
+ * effective uid is 0, else ${TMPDIR:-/tmp}/rtm-<uid>.  Returns 0, or -1
+ * with ENAMETOOLONG when it does not fit.
+ */
+int	 rtmc_default_dir(char *buf, size_t size);
+
+/*
+ * rtmc_open: registers with the rtm of run directory dir (NULL: the
+ * default, see rtmc_default_dir()) and loads its tables.
+ *
+ * Binds DIR/peers/client.<pid>.sock (mode 0600; a stale socket left by
+ * a dead process of the same pid is replaced), sends HELLO to
+ * DIR/rtm.sock and applies what rtm sends until its first full dump is
+ * complete, calling opts->cb for each entry and once with RTMC_EV_SYNC.
+ * Then acknowledges the dump.  opts may be NULL.  timeout_ms bounds the
+ * whole call; 0 or less means RTMC_TIMEOUT_DEFAULT.  It creates no
+ * directory: rtm must have set DIR up.
+ *
+ * Returns the handle, or NULL with errno set and a message in err (when
+ * err is not NULL; RTMC_ERRLEN bytes always suffice):
+ *	ENOENT, ECONNREFUSED	rtm is not running ("cannot reach rtm at
+ *				DIR/rtm.sock: ...")
+ *	ETIMEDOUT		no complete dump within the deadline
+ *	EACCES			rtm refused the registration (its text)
+ *	ECONNRESET		rtm is shutting down
+ *	EADDRINUSE		this process already has a handle open
+ *	ENAMETOOLONG		DIR is too long for a socket path
+ *	EINTR			a signal arrived during the wait; the caller
+ *				may retry (nothing is left behind)
+ * and the errors of socket(2), bind(2) and malloc(3).
+ */
+struct rtmc	*rtmc_open(const char *dir, const struct rtmc_opts *opts,
+		    int timeout_ms, char *err, size_t errlen);
+
+/*
+ * rtmc_close: empties the mirror, detaches every segment, tells rtm
+ * GOODBYE (unless it is gone), closes and unlinks the socket and frees
+ * the handle.  NULL is ignored.  Preserves errno.
+ */
+void	 rtmc_close(struct rtmc *h);
+
+/*
+ * rtmc_fd: the socket rtm's notifications arrive on, for the caller's
+ * poll loop (POLLIN means: call rtmc_dispatch()).  Do not read it.
+ */
+int	 rtmc_fd(const struct rtmc *h);
+
+/*
+ * rtmc_timeout: milliseconds until rtmc_dispatch() has timed work to do
+ * (an acknowledgement or a resync request that is due), 0 when it is
+ * due now, -1 when there is none.  Use it as the poll timeout.
+ */
+int	 rtmc_timeout(const struct rtmc *h);
+
+/*
+ * rtmc_dispatch: never blocks.  Handles a SIGUSR1 noted by the helper
+ * below, receives every datagram queued on rtmc_fd() (at most 4096 per
+ * call; poll again for more), validates each as a whole and applies it,
+ * calling the callback per event, then sends whatever is due (ack,
+ * resync).  Invalid datagrams are dropped and counted.
+ *
+ * Sequence handling: each change must carry the last applied seq + 1.
+ * A gap, or a datagram from another rtm instance than the one whose
+ * dump the mirror holds, makes the library send RESYNC and ignore
+ * changes until the next dump; the dump then empties the mirror
+ * (RTMC_EV_RESYNC), reloads it and ends with RTMC_EV_SYNC.  Lookups
+ * keep answering from the last consistent mirror meanwhile.
+ *
+ * Returns the number of records applied (0 or more), or -1 with errno:
+ * ECONNRESET once rtm has said GOODBYE (it shut down) or its socket is
+ * gone; the callback has had RTMC_EV_GONE, the mirror keeps its last
+ * contents, and every later call returns ECONNRESET too (close the
+ * handle; open a new one to reconnect).  Other errno values are
+ * failures of recv(2).
+ */
+int	 rtmc_dispatch(struct rtmc *h);
+
+/*
+ * SIGUSR1.  rtm signals a client after queueing a FLUSH record for it,
+ * meaning "a flush happened: drain your socket now", because the client
+ * must stop answering from flushed entries even when its notification
+ * queue is backed up.
+ *
+ * rtmc_flush_signalled: the caller's way of telling the library that a
+ * SIGUSR1 arrived.  It drains the socket like rtmc_dispatch().  Then,
+ * unless a FLUSH record was applied since the previous SIGUSR1 was
+ * handled (in this drain or before it), the FLUSH is still queued in
+ * rtm: the library empties both tables at once (RTMC_EV_RESYNC) and
+ * sends RESYNC, so a dump follows.  Either way the mirror converges to
+ * rtm's tables.  Returns like rtmc_dispatch().
+ *
+ * rtmc_sigusr1_install: an optional helper for callers without their
+ * own signal handling.  Installs a SIGUSR1 handler (sigaction, with
+ * SA_RESTART) that only writes one byte to a non-blocking close-on-exec
+ * self-pipe, which is async-signal-safe.  Returns the pipe's read end:
+ * add it to the poll set and call rtmc_dispatch() when it is readable;
+ * rtmc_dispatch() empties the pipe and, when a byte was there, acts as
+ * rtmc_flush_signalled().  Calling it again returns the same fd.
+ * Returns -1 with errno on failure.
+ *
+ * rtmc_sigusr1_uninstall: restores the previous SIGUSR1 disposition and
+ * closes the pipe.
+ */
+int	 rtmc_flush_signalled(struct rtmc *h);
+int	 rtmc_sigusr1_install(void);
+void	 rtmc_sigusr1_uninstall(void);
+
+/*
+ * rtmc_resync: empties the mirror now (RTMC_EV_RESYNC) and asks rtm for
+ * a fresh dump, which rtmc_dispatch() loads.  -1 with ECONNRESET when
+ * rtm is gone.
+ */
+int	 rtmc_resync(struct rtmc *h);
+
+/*
+ * rtmc_set_callback: replaces the event callback (cb NULL: none).
+ */
+void	 rtmc_set_callback(struct rtmc *h, rtmc_event_cb *cb, void *arg);
+
+/*
+ * rtmc_route_get: longest-prefix match of addr (host order) in the
+ * mirrored routing table.  0 and *out filled, or -1 with ENOENT.
+ */
+int	 rtmc_route_get(const struct rtmc *h, uint32_t addr,
+	    struct rtmc_route *out);
+
+/*
+ * rtmc_arp_get: the IPv4 address (host order) of mac.  Attaches the
+ * MAC's segment read-only on the first lookup (checking that it is
+ * this MAC's segment), then reads it with the seqlock: no system call.
+ * Returns 0, or -1 with errno:
+ *	ENOENT		mac is not in the mirror
+ *	EAGAIN		a write to the segment stayed incomplete
+ *	EBADMSG		the segment is not (any more) this MAC's
+ *	EIDRM, EINVAL	the segment was removed (a deletion not yet seen)
+ *	EACCES		the segment's mode does not allow reading
+ */
+int	 rtmc_arp_get(struct rtmc *h, const uint8_t mac[RTMC_MAC_LEN],
+	    uint32_t *ip);
+
+/*
+ * rtmc_route_walk: calls cb for every mirrored route, in the order of
+ * "rtm-admin route show" (address, then prefix length) when sorted is
+ * 1.  A non-zero return from cb stops the walk and is returned.
+ *
+ * rtmc_arp_walk: the same for the ARP table (ordered by MAC when
+ * sorted), attaching each segment to read its address (see has_ip).
+ *
+ * The callbacks must not change the handle (no dispatch, resync, close).
+ */
+int	 rtmc_route_walk(const struct rtmc *h, int sorted,
+	    int (*cb)(const struct rtmc_route *r, void *arg), void *arg);
+int	 rtmc_arp_walk(struct rtmc *h, int sorted,
+	    int (*cb)(const struct rtmc_arp *a, void *arg), void *arg);
+
+/* rtmc_stats: fills *st. */
+void	 rtmc_stats(const struct rtmc *h, struct rtmc_stats *st);
+
+/* rtmc_dir: the run directory of the handle. */
+const char *rtmc_dir(const struct rtmc *h);
+
+/*
+ * Text helpers with the formats rtm-admin uses.  The parsers are strict
+ * and return -1 with EINVAL (and *why naming the problem, when why is
+ * not NULL); the formatters return buf.
+ */
+int	 rtmc_ipv4_parse(const char *s, uint32_t *ip, const char **why);
+char	*rtmc_ipv4_format(uint32_t ip, char buf[RTMC_IPV4_STRLEN]);
+int	 rtmc_mac_parse(const char *s, uint8_t mac[RTMC_MAC_LEN],
+	    const char **why);
+char	*rtmc_mac_format(const uint8_t mac[RTMC_MAC_LEN],
+	    char buf[RTMC_MAC_STRLEN]);
+/* "10.0.0.0/24 via 10.0.0.1 dev eth0" or "10.0.0.0/24 dev eth0" */
+char	*rtmc_route_format(const struct rtmc_route *r,
+	    char buf[RTMC_ROUTE_STRLEN]);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * log.c: the daemon's logging.  stderr as "rtm: message" in the
+ * foreground, syslog(3) once daemonized.  Warnings with errno append
+ * ": strerror(errno)".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "rtm.h"
+
+static int	log_foreground = 1;
+static int	log_verbose;
+
+void
+log_init(int foreground, int verbose)
+{
+	log_foreground = foreground;
+	if (verbose >= 0)
+		log_verbose = verbose;
+	if (!foreground) {
+		/* Also how SIGHUP reopens the log. */
+		closelog();
+		openlog("rtm", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
+}
+
+static void __attribute__((format(printf, 2, 0)))
+vlog(int pri, const char *fmt, va_list ap, const char *why)
+{
+	char	 msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_foreground) {
+		if (why)
+			fprintf(stderr, "rtm: %s: %s\n", msg, why);
+		else
+			fprintf(stderr, "rtm: %s\n", msg);
+		fflush(stderr);
+	} else if (why)
+		syslog(pri, "%s: %s", msg, why);
+	else
+		syslog(pri, "%s", msg);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, strerror(saved));
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap, strerror(saved));
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap, NULL);
+	va_end(ap);
+	exit(1);
+}

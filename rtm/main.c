@@ -1,0 +1,432 @@
+/*
+ * main.c: rtm, the routing table manager daemon: options, the run
+ * directory, single-instance locking, daemonizing, and the poll loop.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mactable.h"
+#include "os.h"
+#include "rtable.h"
+#include "rtm.h"
+
+#define PEER_PATH_SLACK	26	/* "/peers/client.4294967295.sock" */
+
+static int	sigpipe[2] = { -1, -1 };
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: rtm [-fhVv] [-d DIR] [-g GROUP] [-s STATEFILE]\n"
+	    "  -f         stay in the foreground, log to stderr\n"
+	    "  -d DIR     run directory (default $RTM_DIR, else /var/run/rtm\n"
+	    "             as root, else ${TMPDIR:-/tmp}/rtm-$UID)\n"
+	    "  -g GROUP   members of GROUP may change the tables too\n"
+	    "  -s FILE    state file (accepted; see rtm(8))\n"
+	    "  -v         verbose (debug) logging\n"
+	    "  -V         print the version and exit\n"
+	    "  -h         this help\n");
+}
+
+static void
+on_signal(int sig)
+{
+	unsigned char	 c = (unsigned char)sig;
+	int		 saved = errno;
+
+	/* The loop does the work; a full pipe already has a wake-up. */
+	(void)write(sigpipe[1], &c, 1);
+	errno = saved;
+}
+
+static void
+signals_setup(void)
+{
+	struct sigaction sa;
+
+	if (pipe(sigpipe) == -1)
+		fatal("pipe");
+	for (int i = 0; i < 2; i++) {
+		fcntl(sigpipe[i], F_SETFL, O_NONBLOCK);
+		fcntl(sigpipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static const char *
+default_dir(char *buf, size_t len)
+{
+	const char *env = getenv("RTM_DIR"), *tmp = getenv("TMPDIR");
+
+	if (env != NULL && *env != '\0')
+		return env;
+	if (geteuid() == 0)
+		return "/var/run/rtm";
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	snprintf(buf, len, "%s/rtm-%u", tmp, (unsigned)geteuid());
+	return buf;
+}
+
+/* mkdir that tolerates an existing directory; mode applied exactly. */
+static int
+ensure_dir(const char *path, mode_t mode, int strict)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == 0) {
+		if (chmod(path, mode) == -1)
+			return -1;
+	} else if (errno != EEXIST)
+		return -1;
+	if (lstat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (strict && st.st_uid != geteuid() && st.st_uid != 0) {
+		fatalx("%s: owned by uid %u, not by us", path,
+		    (unsigned)st.st_uid);
+	}
+	if (strict && (st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
+		fatalx("%s: group or world writable; refusing to use it "
+		    "(chmod 755 it)", path);
+	}
+	return 0;
+}
+
+static void
+rundir_setup(struct rtm *env)
+{
+	if (strlen(env->dir) + PEER_PATH_SLACK > UDS_PATH_MAX)
+		fatalx("%s: run directory path too long (at most %d bytes)",
+		    env->dir, UDS_PATH_MAX - PEER_PATH_SLACK);
+	if (ensure_dir(env->dir, 0755, 1) == -1)
+		fatal("run directory %s", env->dir);
+	snprintf(env->sockpath, sizeof(env->sockpath), "%s/%s", env->dir,
+	    RTM_SOCK);
+	snprintf(env->peerdir, sizeof(env->peerdir), "%s/%s", env->dir,
+	    RTM_PEERDIR);
+	/* Sticky and writable for all: anyone may register, nobody may
+	 * remove another's socket; credentials decide the rest. */
+	if (ensure_dir(env->peerdir, 01733, 0) == -1)
+		fatal("%s", env->peerdir);
+	if (seg_keydir_create(env->dir) == -1)
+		fatal("%s/%s", env->dir, SEG_KEYDIR);
+}
+
+/* The pid file doubles as the instance lock: held while rtm lives. */
+static int
+lock_instance(struct rtm *env)
+{
+	char		 path[PATH_MAX], buf[32];
+	struct flock	 fl;
+	int		 fd, n;
+
+	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_PIDFILE);
+	if ((fd = open(path, O_RDWR | O_CREAT, 0644)) == -1)
+		fatal("%s", path);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) == -1) {
+		if (errno == EAGAIN || errno == EACCES) {
+			if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+				fatalx("another rtm (pid %ld) is running on %s",
+				    (long)fl.l_pid, env->dir);
+			fatalx("another rtm is running on %s", env->dir);
+		}
+		fatal("lock %s", path);
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)n) != n)
+		fatal("%s", path);
+	return fd;
+}
+
+/*
+ * Detaches from the terminal.  The parent waits until the daemon says
+ * it is ready (or dies), so start-up errors reach the operator's
+ * terminal and the exit status means something.
+ */
+static int
+daemonize(void)
+{
+	int	 p[2];
+	char	 c = 0;
+	pid_t	 pid;
+
+	if (pipe(p) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+		_exit(c == '1' ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	fcntl(p[1], F_SETFD, FD_CLOEXEC);
+	return p[1];
+}
+
+static void
+daemon_ready(int fd)
+{
+	int null;
+
+	if (fd == -1)
+		return;
+	if ((null = open("/dev/null", O_RDWR)) != -1) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	(void)write(fd, "1", 1);
+	close(fd);
+}
+
+static void
+shutdown_all(struct rtm *env, int lockfd)
+{
+	char path[PATH_MAX];
+
+	notify_goodbye_all(env);
+	while (env->peers)
+		peer_free(env, env->peers);
+	state_destroy_segments(env);
+	close(env->sock);
+	unlink(env->sockpath);
+	state_free(env);
+	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_PIDFILE);
+	unlink(path);
+	close(lockfd);
+}
+
+/* Frees peers that went away; true if any client did. */
+static void
+reap_peers(struct rtm *env, unsigned long long now)
+{
+	struct peer *p, *next;
+
+	for (p = env->peers; p; p = next) {
+		next = p->next;
+		if (p->kind == PEER_ADMIN && p->qlen == 0 && p->open == NULL &&
+		    p->last_ns != 0 && now - p->last_ns > 60000000000ULL)
+			p->gone = 1;	/* an admin that left without goodbye */
+		if (!p->gone)
+			continue;
+		if (p->kind == PEER_CLIENT) {
+			log_info("client %d gone", (int)p->pid);
+			env->stats.clients_gone++;
+		}
+		peer_free(env, p);
+	}
+}
+
+static void
+loop(struct rtm *env)
+{
+	struct pollfd	*pfd = NULL;
+	struct peer	**who = NULL;
+	size_t		 cap = 0;
+	unsigned long long next_beat = os_now_ns() + RTM_HEARTBEAT_MS * 1000000ULL;
+	int		 quit = 0;
+
+	while (!quit) {
+		size_t			 n = 2, need = 2 + 2 * (env->nclients +
+					    env->nadmins);
+		unsigned long long	 now = os_now_ns();
+		int			 timeout;
+
+		if (need > cap) {
+			cap = need * 2;
+			free(pfd);
+			free(who);
+			pfd = calloc(cap, sizeof(*pfd));
+			who = calloc(cap, sizeof(*who));
+			if (pfd == NULL || who == NULL)
+				fatal("poll set");
+		}
+		pfd[0] = (struct pollfd){ sigpipe[0], POLLIN, 0 };
+		pfd[1] = (struct pollfd){ env->sock, POLLIN, 0 };
+		for (struct peer *p = env->peers; p; p = p->next) {
+			if (p->qlen > 0 || p->need_dump) {
+				pfd[n] = (struct pollfd){ p->fd, POLLOUT, 0 };
+				who[n++] = p;
+			}
+			if (p->proc != -1) {
+				pfd[n] = (struct pollfd){ p->proc, POLLIN, 0 };
+				who[n++] = p;
+			}
+		}
+		timeout = next_beat > now ?
+		    (int)((next_beat - now) / 1000000ULL) + 1 : 0;
+		if (poll(pfd, n, timeout) == -1) {
+			if (errno != EINTR)
+				fatal("poll");
+			continue;
+		}
+		if (pfd[0].revents & POLLIN) {
+			unsigned char	 sig[16];
+			ssize_t		 got = read(sigpipe[0], sig, sizeof(sig));
+
+			for (ssize_t i = 0; i < got; i++) {
+				if (sig[i] == SIGHUP) {
+					log_info("SIGHUP: reopening the log");
+					log_init(env->foreground, -1);
+				} else
+					quit = 1;
+			}
+		}
+		if (pfd[1].revents & POLLIN)
+			control_recv(env);
+		for (size_t i = 2; i < n; i++) {
+			struct peer *p = who[i];
+
+			if (pfd[i].revents == 0 || p->gone)
+				continue;
+			if (pfd[i].fd == p->proc) {
+				/* The process exited: its pidfd is readable. */
+				p->gone = 1;
+				continue;
+			}
+			if (p->need_dump)
+				notify_dump(env, p);
+			peer_send(env, p);
+		}
+		notify_flush_all(env);
+		now = os_now_ns();
+		if (now >= next_beat) {
+			notify_heartbeat(env);
+			notify_flush_all(env);
+			for (struct peer *p = env->peers; p; p = p->next)
+				if (p->kind == PEER_CLIENT && p->proc == -1 &&
+				    kill(p->pid, 0) == -1 && errno == ESRCH)
+					p->gone = 1;
+			next_beat = now + RTM_HEARTBEAT_MS * 1000000ULL;
+		}
+		reap_peers(env, now);
+	}
+	free(pfd);
+	free(who);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct rtm	 env;
+	char		 dbuf[PATH_MAX];
+	const char	*dir = NULL, *group = NULL, *statefile = NULL;
+	int		 ch, verbose = 0, lockfd, ready = -1;
+
+	memset(&env, 0, sizeof(env));
+	env.foreground = 0;
+	env.admin_gid = (gid_t)-1;
+	while ((ch = getopt(argc, argv, "d:fg:hs:vV")) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'f':
+			env.foreground = 1;
+			break;
+		case 'g':
+			group = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 's':
+			statefile = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("rtm %s\n", RTM_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	(void)statefile;
+	log_init(1, verbose);
+	if (dir == NULL)
+		dir = default_dir(dbuf, sizeof(dbuf));
+	if (*dir == '\0' || strlen(dir) >= sizeof(env.dir))
+		fatalx("bad run directory \"%s\"", dir);
+	strncpy(env.dir, dir, sizeof(env.dir) - 1);
+	if (group != NULL) {
+		struct group *gr = getgrnam(group);
+
+		if (gr == NULL)
+			fatalx("-g %s: no such group", group);
+		env.admin_gid = gr->gr_gid;
+	}
+	env.uid = geteuid();
+	umask(022);
+
+	if (!env.foreground)
+		ready = daemonize();
+	rundir_setup(&env);
+	lockfd = lock_instance(&env);
+	signals_setup();
+	os_random(&env.instance, sizeof(env.instance));
+	if (state_init(&env) == -1)
+		fatal("tables");
+	unlink(env.sockpath);	/* we hold the lock: any socket is stale */
+	if ((env.sock = uds_bind(env.sockpath, 0666)) == -1)
+		fatal("bind %s", env.sockpath);
+	if (uds_creds_enable(env.sock) == -1 && errno != ENOSYS)
+		fatal("credentials on %s", env.sockpath);
+	uds_set_bufs(env.sock, 0, 4 << 20);
+	log_info("started on %s (pid %ld, %s credentials)", env.dir,
+	    (long)getpid(), os_backend());
+	if (!env.foreground)
+		log_init(0, verbose);
+	daemon_ready(ready);
+
+	loop(&env);
+
+	log_info("shutting down");
+	shutdown_all(&env, lockfd);
+	return 0;
+}

@@ -1,0 +1,256 @@
+/*
+ * peer.c: clients and admin sessions, and their output queues.
+ *
+ * Each peer gets its own socket connected to its path.  On Linux the
+ * datagrams a receiver has not read yet count against the sending
+ * socket's buffer, so with one shared socket a few stuck clients would
+ * make every send fail; one socket per peer confines a stuck client to
+ * its own queue.  Sends never block: what the kernel does not take
+ * waits in the peer's queue, which is bounded.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "os.h"
+#include "rtm.h"
+
+struct dgram *
+dgram_new(struct rtm *env, uint8_t chan)
+{
+	struct dgram		*d;
+	struct msg_header	 h;
+	struct msg_writer	 w;
+
+	if ((d = malloc(sizeof(*d) + MSG_MAX)) == NULL)
+		return NULL;
+	memset(&h, 0, sizeof(h));
+	h.version = MSG_VERSION;
+	h.chan = chan;
+	h.pid = (uint32_t)getpid();
+	h.seq = ++env->dgram_seq;
+	h.instance = env->instance;
+	msg_begin(&w, d->data, MSG_MAX, &h);
+	d->refs = 1;
+	d->len = w.len;
+	d->cap = MSG_MAX;
+	d->count = 0;
+	return d;
+}
+
+void
+dgram_unref(struct dgram *d)
+{
+	if (d != NULL && --d->refs == 0)
+		free(d);
+}
+
+/* Appends to d; -1/ENOSPC when full. */
+static int
+dgram_put(struct dgram *d, const struct msg_record *r)
+{
+	struct msg_writer w;
+
+	w.buf = d->data;
+	w.cap = d->cap;
+	w.len = d->len;
+	w.count = d->count;
+	if (msg_put(&w, r) == -1)
+		return -1;
+	d->len = w.len;
+	d->count = w.count;
+	return 0;
+}
+
+/* Patches the header; called once a datagram is complete. */
+static void
+dgram_finish(struct dgram *d)
+{
+	struct msg_writer w;
+
+	w.buf = d->data;
+	w.cap = d->cap;
+	w.len = d->len;
+	w.count = d->count;
+	msg_finish(&w);
+}
+
+struct peer *
+peer_find(struct rtm *env, const char *path)
+{
+	for (struct peer *p = env->peers; p; p = p->next)
+		if (strcmp(p->path, path) == 0)
+			return p;
+	return NULL;
+}
+
+struct peer *
+peer_new(struct rtm *env, enum peer_kind kind, const char *path,
+    const struct uds_peer *from)
+{
+	struct peer *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	if ((p->fd = uds_connect(path)) == -1) {
+		free(p);
+		return NULL;
+	}
+	uds_set_bufs(p->fd, RTM_PEER_SNDBUF, 0);
+	p->kind = kind;
+	strncpy(p->path, path, sizeof(p->path) - 1);
+	p->pid = from->pid;
+	p->uid = from->uid;
+	p->gid = from->gid;
+	p->proc = -1;
+	p->qlimit = kind == PEER_ADMIN ? RTM_ADMIN_QUEUE_MAX : RTM_QUEUE_MAX;
+	p->state = MSG_CS_SYNCING;
+	p->last_ns = os_now_ns();
+	if (kind == PEER_CLIENT) {
+		/* A handle that stays with this process, not its pid. */
+		p->proc = os_proc_open(p->pid);
+		env->nclients++;
+	} else
+		env->nadmins++;
+	p->next = env->peers;
+	if (env->peers)
+		env->peers->prev = p;
+	env->peers = p;
+	return p;
+}
+
+void
+peer_drop_queue(struct peer *p)
+{
+	while (p->qlen > 0) {
+		dgram_unref(p->q[p->qhead]);
+		p->qhead = (p->qhead + 1) % p->qcap;
+		p->qlen--;
+	}
+	p->qhead = 0;
+	p->qbytes = 0;
+	dgram_unref(p->open);
+	p->open = NULL;
+}
+
+void
+peer_free(struct rtm *env, struct peer *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		env->peers = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	if (p->kind == PEER_CLIENT)
+		env->nclients--;
+	else
+		env->nadmins--;
+	peer_drop_queue(p);
+	free(p->q);
+	close(p->fd);
+	if (p->proc != -1)
+		close(p->proc);
+	free(p);
+}
+
+/* Queues a finished datagram (takes a reference). */
+void
+peer_enqueue(struct rtm *env, struct peer *p, struct dgram *d)
+{
+	(void)env;
+	if (p->qlen == p->qcap) {
+		size_t		 ncap = p->qcap ? p->qcap * 2 : 16;
+		struct dgram	**nq = malloc(ncap * sizeof(*nq));
+
+		if (nq == NULL) {
+			/* Nothing lost for good: the client resyncs. */
+			p->need_dump = 1;
+			peer_drop_queue(p);
+			return;
+		}
+		for (size_t i = 0; i < p->qlen; i++)
+			nq[i] = p->q[(p->qhead + i) % p->qcap];
+		free(p->q);
+		p->q = nq;
+		p->qcap = ncap;
+		p->qhead = 0;
+	}
+	d->refs++;
+	p->q[(p->qhead + p->qlen) % p->qcap] = d;
+	p->qlen++;
+	p->qbytes += d->len;
+}
+
+/* Closes the datagram being filled for p and queues it. */
+static void
+peer_close_open(struct rtm *env, struct peer *p)
+{
+	if (p->open == NULL)
+		return;
+	dgram_finish(p->open);
+	peer_enqueue(env, p, p->open);
+	dgram_unref(p->open);
+	p->open = NULL;
+}
+
+/* Appends one record for p alone, after everything broadcast so far. */
+int
+peer_put(struct rtm *env, struct peer *p, const struct msg_record *r)
+{
+	uint8_t chan = p->kind == PEER_ADMIN ? MSG_CHAN_REPLY : MSG_CHAN_NOTIFY;
+
+	if (p->kind == PEER_CLIENT)
+		notify_distribute(env);
+	for (int tries = 0; tries < 2; tries++) {
+		if (p->open == NULL &&
+		    (p->open = dgram_new(env, chan)) == NULL)
+			return -1;
+		if (dgram_put(p->open, r) == 0)
+			return 0;
+		if (errno != ENOSPC)
+			return -1;
+		peer_close_open(env, p);
+	}
+	return -1;
+}
+
+/*
+ * Sends what the kernel takes.  A vanished peer is freed by the caller
+ * (the state flag tells it); a full one keeps its queue.
+ */
+void
+peer_send(struct rtm *env, struct peer *p)
+{
+	peer_close_open(env, p);
+	while (p->qlen > 0) {
+		struct dgram *d = p->q[p->qhead];
+
+		if (uds_send(p->fd, d->data, d->len) == -1) {
+			switch (uds_fate(errno)) {
+			case UDS_FULL:
+				break;
+			case UDS_GONE:
+				peer_drop_queue(p);
+				p->gone = 1;	/* reaped by the loop */
+				return;
+			default:
+				log_warn("send to %s", p->path);
+				peer_drop_queue(p);
+				p->gone = 1;
+				return;
+			}
+			break;
+		}
+		env->stats.dgrams_out++;
+		env->stats.records_out += d->count;
+		p->qbytes -= d->len;
+		p->qhead = (p->qhead + 1) % p->qcap;
+		p->qlen--;
+		dgram_unref(d);
+	}
+	if (p->signal_flush)
+		notify_signal(env, p);
+}

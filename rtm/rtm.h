@@ -1,0 +1,177 @@
+/*
+ * rtm.h: the daemon's private header.  Prototypes are grouped under the
+ * file that defines them.
+ */
+#ifndef RTM_RTM_H
+#define RTM_RTM_H
+
+#include <sys/types.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "msg.h"
+#include "shm.h"
+#include "uds.h"
+
+#define RTM_SOCK		"rtm.sock"
+#define RTM_PIDFILE		"rtm.pid"
+#define RTM_PEERDIR		"peers"
+#define RTM_SEG_MODE		0644	/* clients attach read-only */
+#define RTM_RECV_BURST		256	/* datagrams read per loop turn */
+#define RTM_HEARTBEAT_MS	1000
+#define RTM_DIGEST_RING		65536	/* remembered (seq, digest) pairs */
+#define RTM_QUEUE_MAX		(16u << 20)	/* bytes queued beyond a dump */
+#define RTM_ADMIN_QUEUE_MAX	(512u << 20)
+#define RTM_PEER_SNDBUF		(4 << 20)
+
+/* A datagram, shared by every queue it sits in. */
+struct dgram {
+	unsigned	 refs;
+	size_t		 len;
+	size_t		 cap;
+	uint32_t	 count;
+	uint8_t		 data[];
+};
+
+enum peer_kind {
+	PEER_CLIENT,
+	PEER_ADMIN,
+};
+
+struct peer {
+	struct peer	*next;
+	struct peer	*prev;
+	enum peer_kind	 kind;
+	char		 path[UDS_PATH_MAX + 1];
+	int		 fd;		/* connected to path */
+	pid_t		 pid;
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 proc;		/* os_proc_open() handle or -1 */
+	int		 may_write;	/* admin: mutating requests allowed */
+	int		 gone;		/* socket vanished: free it */
+
+	/* Output: finished datagrams in order, plus one being filled. */
+	struct dgram	**q;
+	size_t		 qhead, qlen, qcap;
+	size_t		 qbytes;
+	size_t		 qlimit;
+	struct dgram	*open;
+
+	/* Client state. */
+	uint8_t		 state;		/* enum msg_client_state */
+	int		 need_dump;	/* dump once the socket drains */
+	int		 signal_flush;	/* SIGUSR1 after the next send */
+	uint64_t	 acked_seq;
+	uint64_t	 acked_digest;
+	int		 digest_ok;
+	uint64_t	 last_sent_seq;
+
+	/* Admin session state. */
+	int		 failed;	/* a request of the session failed */
+	unsigned long long last_ns;
+};
+
+struct rtm_stats {
+	uint64_t	 dgrams_in;
+	uint64_t	 dgrams_out;
+	uint64_t	 records_out;
+	uint64_t	 bad_dgrams;
+	uint64_t	 refused;
+	uint64_t	 requests;
+	uint64_t	 request_errors;
+	uint64_t	 overflows;
+	uint64_t	 dumps;
+	uint64_t	 clients_gone;
+	uint64_t	 signals;
+};
+
+/* An ARP entry as rtm holds it: the value in the mactable. */
+struct arp_entry {
+	struct seg	 seg;
+	uint32_t	 ip;		/* host order; the segment has the same */
+};
+
+struct rtm {
+	char		 dir[PATH_MAX];
+	char		 sockpath[UDS_PATH_MAX + 1];
+	char		 peerdir[PATH_MAX];
+	uint64_t	 instance;
+	uid_t		 uid;
+	gid_t		 admin_gid;	/* -g GROUP, or (gid_t)-1 */
+	int		 sock;
+	int		 foreground;
+
+	/* The tables. */
+	struct rtable	*routes;
+	struct mactable	*arp;
+	uint64_t	 seq;
+	uint64_t	 route_digest;
+	uint64_t	 arp_digest;
+	uint64_t	*ring_seq;	/* digest at recent seqs */
+	uint64_t	*ring_digest;
+
+	/* Peers. */
+	struct peer	*peers;
+	unsigned	 nclients;
+	unsigned	 nadmins;
+	struct dgram	*bcast;		/* notifications of this turn */
+	uint64_t	 dgram_seq;
+
+	struct rtm_stats stats;
+};
+
+/* log.c */
+void	log_init(int foreground, int verbose);
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* state.c */
+int	state_init(struct rtm *);
+void	state_free(struct rtm *);
+uint64_t state_digest(const struct rtm *);
+int	state_digest_at(const struct rtm *, uint64_t seq, uint64_t *digest);
+int	state_route_set(struct rtm *, const struct addr_route *, int mode,
+	    uint16_t *status, const char **why);
+int	state_route_del(struct rtm *, const struct addr_prefix *,
+	    uint16_t *status, const char **why);
+int	state_arp_set(struct rtm *, const struct addr_mac *, uint32_t ip,
+	    int mode, uint16_t *status, const char **why);
+int	state_arp_del(struct rtm *, const struct addr_mac *,
+	    uint16_t *status, const char **why);
+void	state_flush(struct rtm *, uint8_t what);
+void	state_destroy_segments(struct rtm *);
+
+/* peer.c */
+struct peer *peer_find(struct rtm *, const char *path);
+struct peer *peer_new(struct rtm *, enum peer_kind, const char *path,
+	    const struct uds_peer *);
+void	peer_free(struct rtm *, struct peer *);
+int	peer_put(struct rtm *, struct peer *, const struct msg_record *);
+void	peer_enqueue(struct rtm *, struct peer *, struct dgram *);
+void	peer_send(struct rtm *, struct peer *);
+void	peer_drop_queue(struct peer *);
+struct dgram *dgram_new(struct rtm *, uint8_t chan);
+void	dgram_unref(struct dgram *);
+
+/* notify.c */
+void	notify_record(struct rtm *, const struct msg_record *);
+void	notify_distribute(struct rtm *);
+void	notify_flush_all(struct rtm *);
+int	notify_dump(struct rtm *, struct peer *);
+void	notify_heartbeat(struct rtm *);
+void	notify_goodbye_all(struct rtm *);
+void	notify_signal(struct rtm *, struct peer *);
+
+/* control.c */
+void	control_recv(struct rtm *);
+
+#endif

@@ -1,0 +1,300 @@
+/*
+ * state.c: the two tables, the table sequence number and the digest.
+ *
+ * Every change goes through here: it is applied, counted (seq + 1),
+ * folded into the digest and announced to the clients, in that order.
+ * A request that fails changes nothing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "mactable.h"
+#include "rtable.h"
+#include "rtm.h"
+
+int
+state_init(struct rtm *env)
+{
+	env->routes = rtable_new();
+	env->arp = mactable_new(sizeof(struct arp_entry));
+	env->ring_seq = calloc(RTM_DIGEST_RING, sizeof(uint64_t));
+	env->ring_digest = calloc(RTM_DIGEST_RING, sizeof(uint64_t));
+	if (env->routes == NULL || env->arp == NULL ||
+	    env->ring_seq == NULL || env->ring_digest == NULL)
+		return -1;
+	env->ring_seq[0] = 0;
+	env->ring_digest[0] = 0;
+	return 0;
+}
+
+void
+state_free(struct rtm *env)
+{
+	rtable_free(env->routes);
+	mactable_free(env->arp);
+	free(env->ring_seq);
+	free(env->ring_digest);
+	env->routes = NULL;
+	env->arp = NULL;
+}
+
+uint64_t
+state_digest(const struct rtm *env)
+{
+	return env->route_digest + env->arp_digest;
+}
+
+/* The digest rtm had right after applying change seq, if remembered. */
+int
+state_digest_at(const struct rtm *env, uint64_t seq, uint64_t *digest)
+{
+	size_t i = (size_t)(seq % RTM_DIGEST_RING);
+
+	if (seq > env->seq || env->ring_seq[i] != seq)
+		return -1;
+	*digest = env->ring_digest[i];
+	return 0;
+}
+
+/* Counts one change: new seq, remembered digest. */
+static uint64_t
+state_bump(struct rtm *env)
+{
+	size_t i;
+
+	env->seq++;
+	i = (size_t)(env->seq % RTM_DIGEST_RING);
+	env->ring_seq[i] = env->seq;
+	env->ring_digest[i] = state_digest(env);
+	return env->seq;
+}
+
+static void
+announce_route(struct rtm *env, uint16_t type, const struct addr_route *r)
+{
+	struct msg_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = type;
+	rec.u.route.seq = state_bump(env);
+	rec.u.route.route = *r;
+	notify_record(env, &rec);
+}
+
+static void
+announce_arp(struct rtm *env, uint16_t type, const struct addr_mac *mac,
+    const struct arp_entry *e)
+{
+	struct msg_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = type;
+	rec.u.arp.seq = state_bump(env);
+	rec.u.arp.mac = *mac;
+	rec.u.arp.key = (int32_t)e->seg.key;
+	rec.u.arp.shmid = e->seg.shmid;
+	notify_record(env, &rec);
+}
+
+int
+state_route_set(struct rtm *env, const struct addr_route *r, int mode,
+    uint16_t *status, const char **why)
+{
+	struct addr_route	 old;
+	int			 replaced = 0;
+
+	if (addr_route_valid(r, why) == -1) {
+		*status = MSG_ST_INVAL;
+		return -1;
+	}
+	if (rtable_set(env->routes, r, (enum rtable_mode)mode, &old,
+	    &replaced) == -1) {
+		switch (errno) {
+		case EEXIST:
+			*status = MSG_ST_EXIST;
+			*why = "route exists";
+			break;
+		case ENOENT:
+			*status = MSG_ST_NOENT;
+			*why = "no such route";
+			break;
+		case EINVAL:
+			*status = MSG_ST_INVAL;
+			*why = "invalid route";
+			break;
+		default:
+			*status = MSG_ST_NOSPC;
+			*why = "out of memory";
+			break;
+		}
+		return -1;
+	}
+	if (replaced)
+		env->route_digest -= digest_route(&old);
+	env->route_digest += digest_route(r);
+	announce_route(env, replaced ? MSG_ROUTE_CHANGE : MSG_ROUTE_ADD, r);
+	return 0;
+}
+
+int
+state_route_del(struct rtm *env, const struct addr_prefix *dst,
+    uint16_t *status, const char **why)
+{
+	struct addr_route old;
+
+	if (addr_prefix_valid(dst, why) == -1) {
+		*status = MSG_ST_INVAL;
+		return -1;
+	}
+	if (rtable_del(env->routes, dst, &old) == -1) {
+		*status = MSG_ST_NOENT;
+		*why = "no such route";
+		return -1;
+	}
+	env->route_digest -= digest_route(&old);
+	announce_route(env, MSG_ROUTE_DEL, &old);
+	return 0;
+}
+
+static const char *
+seg_error(uint16_t *status)
+{
+	switch (errno) {
+	case ENOSPC:
+		*status = MSG_ST_NOSPC;
+		return "kernel limit on SysV objects reached "
+		    "(raise kernel.shmmni or kernel.sem)";
+	case EEXIST:
+		*status = MSG_ST_BUSY;
+		return "every key of this MAC is taken by other IPC objects";
+	case ENOMEM:
+		*status = MSG_ST_NOSPC;
+		return "out of memory for shared segments (kernel.shmall)";
+	default:
+		*status = MSG_ST_INTERNAL;
+		return "cannot create shared segment";
+	}
+}
+
+int
+state_arp_set(struct rtm *env, const struct addr_mac *mac, uint32_t ip,
+    int mode, uint16_t *status, const char **why)
+{
+	struct arp_entry	*e;
+	struct arp_entry	 fresh;
+	int			 created;
+
+	if (addr_mac_valid(mac, why) == -1) {
+		*status = MSG_ST_INVAL;
+		return -1;
+	}
+	e = mactable_get(env->arp, mac);
+	if (e != NULL && mode == RTABLE_ADD) {
+		*status = MSG_ST_EXIST;
+		*why = "ARP entry exists";
+		return -1;
+	}
+	if (e == NULL && mode == RTABLE_CHANGE) {
+		*status = MSG_ST_NOENT;
+		*why = "no such ARP entry";
+		return -1;
+	}
+	if (e != NULL) {
+		if (seg_write_ip(&e->seg, ip) == -1) {
+			log_warn("arp: write segment %d", e->seg.shmid);
+			*status = MSG_ST_INTERNAL;
+			*why = "cannot write shared segment";
+			return -1;
+		}
+		env->arp_digest -= digest_arp(mac, e->ip);
+		e->ip = ip;
+		env->arp_digest += digest_arp(mac, ip);
+		announce_arp(env, MSG_ARP_CHANGE, mac, e);
+		return 0;
+	}
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (seg_create(env->dir, mac, ip, RTM_SEG_MODE, env->instance,
+	    &fresh.seg) == -1) {
+		*why = seg_error(status);
+		log_warn("arp: create segment");
+		return -1;
+	}
+	fresh.ip = ip;
+	if ((e = mactable_put(env->arp, mac, &created)) == NULL) {
+		seg_destroy(env->dir, &fresh.seg);
+		*status = MSG_ST_NOSPC;
+		*why = "out of memory";
+		return -1;
+	}
+	*e = fresh;
+	env->arp_digest += digest_arp(mac, ip);
+	announce_arp(env, MSG_ARP_ADD, mac, e);
+	return 0;
+}
+
+int
+state_arp_del(struct rtm *env, const struct addr_mac *mac, uint16_t *status,
+    const char **why)
+{
+	struct arp_entry old;
+
+	if (addr_mac_valid(mac, why) == -1) {
+		*status = MSG_ST_INVAL;
+		return -1;
+	}
+	if (mactable_del(env->arp, mac, &old) == -1) {
+		*status = MSG_ST_NOENT;
+		*why = "no such ARP entry";
+		return -1;
+	}
+	env->arp_digest -= digest_arp(mac, old.ip);
+	announce_arp(env, MSG_ARP_DEL, mac, &old);
+	if (seg_destroy(env->dir, &old.seg) == -1)
+		log_warn("arp: remove segment %d", old.seg.shmid);
+	return 0;
+}
+
+static int
+destroy_one(const struct addr_mac *mac, void *value, void *arg)
+{
+	struct arp_entry	*e = value;
+	struct rtm		*env = arg;
+	char			 m[ADDR_MAC_STRLEN];
+
+	if (seg_destroy(env->dir, &e->seg) == -1)
+		log_warn("arp: remove segment of %s",
+		    addr_mac_format(mac, m));
+	return 0;
+}
+
+void
+state_destroy_segments(struct rtm *env)
+{
+	mactable_walk(env->arp, 0, destroy_one, env);
+	mactable_clear(env->arp);
+	env->arp_digest = 0;
+}
+
+void
+state_flush(struct rtm *env, uint8_t what)
+{
+	struct msg_record rec;
+
+	if (what & MSG_FLUSH_ROUTE) {
+		rtable_clear(env->routes);
+		env->route_digest = 0;
+	}
+	if (what & MSG_FLUSH_ARP)
+		state_destroy_segments(env);
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_FLUSH;
+	rec.u.flush.seq = state_bump(env);
+	rec.u.flush.what = what;
+	notify_record(env, &rec);
+	for (struct peer *p = env->peers; p; p = p->next)
+		if (p->kind == PEER_CLIENT)
+			p->signal_flush = 1;
+}
