@@ -21,7 +21,9 @@ const char *os_backend(void);
  * datagram received on fd (Linux SO_PASSCRED); -1/ENOSYS otherwise.
  * os_creds_cmsg_space(): control buffer bytes recvmsg needs (0 if none).
  * os_creds_parse(): extract pid/uid/gid from a received msghdr;
- * returns 1 when found, 0 when absent.
+ * returns 1 when found, 0 when absent (pointers may be NULL).  A
+ * credential with pid 0, which Linux reports when it has none for a
+ * datagram, counts as absent.
  */
 int	os_creds_enable(int fd);
 size_t	os_creds_cmsg_space(void);
@@ -34,7 +36,11 @@ int	os_creds_parse(struct msghdr *mh, pid_t *pid, uid_t *uid, gid_t *gid);
  * to kill(pid, 0) plus its own liveness checks.
  */
 int	os_proc_open(pid_t pid);
-/* Signals the process behind a handle; ESRCH once it has exited. */
+/*
+ * Signals the process behind a handle; ESRCH once it has been reaped.
+ * A handle < 0 (or the fallback) signals pid instead; pid <= 0 is
+ * refused with EINVAL rather than reaching a process group.
+ */
 int	os_proc_signal(int handle, pid_t pid, int sig);
 
 /*

@@ -17,7 +17,8 @@
 enum uds_fate {
 	UDS_SENT = 0,
 	UDS_FULL = 1,		/* receiver queue full: EAGAIN/EWOULDBLOCK/ENOBUFS */
-	UDS_GONE = 2,		/* peer vanished: ECONNREFUSED/ENOENT/ENOTCONN */
+	UDS_GONE = 2,		/* peer vanished: ECONNREFUSED/ENOENT/ENOTCONN
+				   (also ECONNRESET/EPIPE/EDESTADDRREQ) */
 	UDS_FAILED = 3,		/* anything else; errno says what */
 };
 
@@ -31,9 +32,12 @@ struct uds_peer {
 
 /*
  * Creates a datagram socket bound to path, then chmods the socket file
- * to mode.  A stale socket file at path (nobody receiving on it) is
- * removed first; a live one makes it fail with EADDRINUSE, and a path
- * that is not a socket with EEXIST.  ENAMETOOLONG beyond UDS_PATH_MAX.
+ * to mode.  The file is created under a umask that grants nothing
+ * beyond mode (briefly changing the process umask), so nobody can
+ * connect before the chmod.  A stale socket file at path (nobody
+ * receiving on it) is removed first; a live one makes it fail with
+ * EADDRINUSE, and a path that is not a socket with EEXIST (it is never
+ * removed).  ENAMETOOLONG beyond UDS_PATH_MAX, EINVAL when empty.
  * Returns the fd or -1.
  */
 int	uds_bind(const char *path, mode_t mode);
@@ -41,7 +45,8 @@ int	uds_bind(const char *path, mode_t mode);
 int	uds_connect(const char *path);
 /* 1 when something is bound and receiving at path, else 0. */
 int	uds_alive(const char *path);
-/* Sets SO_SNDBUF/SO_RCVBUF as far as the system allows (best effort). */
+/* Sets SO_SNDBUF/SO_RCVBUF as far as the system allows (best effort;
+ * values <= 0 are left alone); -1 only when fd is not a socket. */
 int	uds_set_bufs(int fd, int sndbuf, int rcvbuf);
 
 /* Non-blocking sends: 0 on success, -1 with errno on failure;

@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -29,11 +30,14 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: rtm [-fhVv] [-d DIR] [-g GROUP] [-s STATEFILE]\n"
+	    "       rtm -C [-d DIR]\n"
+	    "  -C         remove what a crashed rtm left in DIR and exit\n"
 	    "  -f         stay in the foreground, log to stderr\n"
 	    "  -d DIR     run directory (default $RTM_DIR, else /var/run/rtm\n"
 	    "             as root, else ${TMPDIR:-/tmp}/rtm-$UID)\n"
 	    "  -g GROUP   members of GROUP may change the tables too\n"
-	    "  -s FILE    state file (accepted; see rtm(8))\n"
+	    "  -s FILE    state file (default /var/lib/rtm/rtm.state as root,\n"
+	    "             else DIR/rtm.state); FILE.journal holds recent changes\n"
 	    "  -v         verbose (debug) logging\n"
 	    "  -V         print the version and exit\n"
 	    "  -h         this help\n");
@@ -84,6 +88,22 @@ default_dir(char *buf, size_t len)
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
 	snprintf(buf, len, "%s/rtm-%u", tmp, (unsigned)geteuid());
+	return buf;
+}
+
+/*
+ * Root keeps state across reboots in /var/lib/rtm (the run directory
+ * is usually on tmpfs); anyone else keeps it in the run directory.
+ */
+static const char *
+default_statefile(struct rtm *env, char *buf, size_t len)
+{
+	if (geteuid() == 0) {
+		if (mkdir("/var/lib/rtm", 0755) == -1 && errno != EEXIST)
+			fatal("/var/lib/rtm");
+		return "/var/lib/rtm/rtm.state";
+	}
+	snprintf(buf, len, "%s/rtm.state", env->dir);
 	return buf;
 }
 
@@ -166,6 +186,65 @@ lock_instance(struct rtm *env)
 }
 
 /*
+ * rtm -C: after a crash, removes every segment, semaphore set, key file
+ * and socket rtm made in the run directory.  Refuses while a live rtm
+ * holds the instance lock.
+ */
+static int
+cleanup_dir(struct rtm *env)
+{
+	char		 path[PATH_MAX];
+	struct flock	 fl;
+	struct dirent	*de;
+	DIR		*d;
+	unsigned	 segs = 0, socks = 0;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_PIDFILE);
+	if ((fd = open(path, O_RDWR)) != -1) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_SETLK, &fl) == -1 &&
+		    (errno == EAGAIN || errno == EACCES)) {
+			if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+				fatalx("-C: rtm (pid %ld) is running on %s; "
+				    "stop it first", (long)fl.l_pid, env->dir);
+			fatalx("-C: an rtm is running on %s", env->dir);
+		}
+	} else if (errno != ENOENT)
+		fatal("-C: %s", path);
+	if (seg_sweep(env->dir, &segs) == -1 && errno != ENOENT)
+		log_warn("-C: %s/%s", env->dir, SEG_KEYDIR);
+	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_PEERDIR);
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char sock[PATH_MAX];
+
+			if (strncmp(de->d_name, "client.", 7) != 0 &&
+			    strncmp(de->d_name, "admin.", 6) != 0)
+				continue;
+			if (snprintf(sock, sizeof(sock), "%s/%s", path,
+			    de->d_name) >= (int)sizeof(sock))
+				continue;
+			if (!uds_alive(sock) && unlink(sock) == 0)
+				socks++;
+		}
+		closedir(d);
+	}
+	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_SOCK);
+	if (unlink(path) == 0)
+		socks++;
+	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_PIDFILE);
+	unlink(path);
+	if (fd != -1)
+		close(fd);
+	log_info("-C: removed %u segment(s) with their semaphore sets and "
+	    "%u socket(s) from %s", segs, socks, env->dir);
+	return 0;
+}
+
+/*
  * Detaches from the terminal.  The parent waits until the daemon says
  * it is ready (or dies), so start-up errors reach the operator's
  * terminal and the exit status means something.
@@ -223,6 +302,7 @@ shutdown_all(struct rtm *env, int lockfd)
 {
 	char path[PATH_MAX];
 
+	persist_close(env);
 	notify_goodbye_all(env);
 	while (env->peers)
 		peer_free(env, env->peers);
@@ -311,8 +391,7 @@ loop(struct rtm *env)
 					quit = 1;
 			}
 		}
-		if (pfd[1].revents & POLLIN)
-			control_recv(env);
+		/* First what earlier turns queued (all of it on disk). */
 		for (size_t i = 2; i < n; i++) {
 			struct peer *p = who[i];
 
@@ -327,6 +406,12 @@ loop(struct rtm *env)
 				notify_dump(env, p);
 			peer_send(env, p);
 		}
+		if (pfd[1].revents & POLLIN)
+			control_recv(env);
+		/* Nothing is acknowledged before it is durable. */
+		if (persist_commit(env) == -1)
+			fatal("journal write failed; stopping so that no "
+			    "change is acknowledged that is not on disk");
 		notify_flush_all(env);
 		now = os_now_ns();
 		if (now >= next_beat) {
@@ -348,15 +433,18 @@ int
 main(int argc, char *argv[])
 {
 	struct rtm	 env;
-	char		 dbuf[PATH_MAX];
+	char		 dbuf[PATH_MAX], sbuf[PATH_MAX];
 	const char	*dir = NULL, *group = NULL, *statefile = NULL;
-	int		 ch, verbose = 0, lockfd, ready = -1;
+	int		 ch, verbose = 0, lockfd, ready = -1, clean = 0;
 
 	memset(&env, 0, sizeof(env));
 	env.foreground = 0;
 	env.admin_gid = (gid_t)-1;
-	while ((ch = getopt(argc, argv, "d:fg:hs:vV")) != -1) {
+	while ((ch = getopt(argc, argv, "Cd:fg:hs:vV")) != -1) {
 		switch (ch) {
+		case 'C':
+			clean = 1;
+			break;
 		case 'd':
 			dir = optarg;
 			break;
@@ -387,13 +475,12 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	(void)statefile;
 	log_init(1, verbose);
 	if (dir == NULL)
 		dir = default_dir(dbuf, sizeof(dbuf));
 	if (*dir == '\0' || strlen(dir) >= sizeof(env.dir))
 		fatalx("bad run directory \"%s\"", dir);
-	strncpy(env.dir, dir, sizeof(env.dir) - 1);
+	memcpy(env.dir, dir, strlen(dir) + 1);
 	if (group != NULL) {
 		struct group *gr = getgrnam(group);
 
@@ -403,6 +490,8 @@ main(int argc, char *argv[])
 	}
 	env.uid = geteuid();
 	umask(022);
+	if (clean)
+		return cleanup_dir(&env);
 
 	if (!env.foreground)
 		ready = daemonize();
@@ -412,6 +501,11 @@ main(int argc, char *argv[])
 	os_random(&env.instance, sizeof(env.instance));
 	if (state_init(&env) == -1)
 		fatal("tables");
+	if (statefile == NULL)
+		statefile = default_statefile(&env, sbuf, sizeof(sbuf));
+	if (persist_open(&env, statefile) == -1)
+		fatalx("cannot load state from %s", statefile);
+	state_sweep_stale(&env);
 	unlink(env.sockpath);	/* we hold the lock: any socket is stale */
 	if ((env.sock = uds_bind(env.sockpath, 0666)) == -1)
 		fatal("bind %s", env.sockpath);

@@ -86,6 +86,7 @@ struct rtm_stats {
 	uint64_t	 dumps;
 	uint64_t	 clients_gone;
 	uint64_t	 signals;
+	uint64_t	 adopted;
 };
 
 /* An ARP entry as rtm holds it: the value in the mactable. */
@@ -120,6 +121,9 @@ struct rtm {
 	struct dgram	*bcast;		/* notifications of this turn */
 	uint64_t	 dgram_seq;
 
+	struct persist	*persist;	/* NULL: not durable */
+	int		 loading;	/* replaying state: no journal */
+
 	struct rtm_stats stats;
 };
 
@@ -149,6 +153,18 @@ int	state_arp_del(struct rtm *, const struct addr_mac *,
 	    uint16_t *status, const char **why);
 void	state_flush(struct rtm *, uint8_t what);
 void	state_destroy_segments(struct rtm *);
+void	state_sweep_stale(struct rtm *);
+
+/* persist.c */
+int	persist_open(struct rtm *, const char *path);
+int	persist_commit(struct rtm *);
+int	persist_snapshot(struct rtm *);
+void	persist_close(struct rtm *);
+void	persist_route_set(struct rtm *, const struct addr_route *);
+void	persist_route_del(struct rtm *, const struct addr_prefix *);
+void	persist_arp_set(struct rtm *, const struct addr_mac *, uint32_t);
+void	persist_arp_del(struct rtm *, const struct addr_mac *);
+void	persist_flush(struct rtm *, uint8_t);
 
 /* peer.c */
 struct peer *peer_find(struct rtm *, const char *path);

@@ -5,9 +5,12 @@
  * folded into the digest and announced to the clients, in that order.
  * A request that fails changes nothing.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "digest.h"
 #include "mactable.h"
@@ -131,6 +134,7 @@ state_route_set(struct rtm *env, const struct addr_route *r, int mode,
 		}
 		return -1;
 	}
+	persist_route_set(env, r);
 	if (replaced)
 		env->route_digest -= digest_route(&old);
 	env->route_digest += digest_route(r);
@@ -153,6 +157,7 @@ state_route_del(struct rtm *env, const struct addr_prefix *dst,
 		*why = "no such route";
 		return -1;
 	}
+	persist_route_del(env, dst);
 	env->route_digest -= digest_route(&old);
 	announce_route(env, MSG_ROUTE_DEL, &old);
 	return 0;
@@ -208,6 +213,7 @@ state_arp_set(struct rtm *env, const struct addr_mac *mac, uint32_t ip,
 			*why = "cannot write shared segment";
 			return -1;
 		}
+		persist_arp_set(env, mac, ip);
 		env->arp_digest -= digest_arp(mac, e->ip);
 		e->ip = ip;
 		env->arp_digest += digest_arp(mac, ip);
@@ -216,8 +222,24 @@ state_arp_set(struct rtm *env, const struct addr_mac *mac, uint32_t ip,
 	}
 
 	memset(&fresh, 0, sizeof(fresh));
-	if (seg_create(env->dir, mac, ip, RTM_SEG_MODE, env->instance,
-	    &fresh.seg) == -1) {
+	if (env->loading && seg_adopt(env->dir, mac, &fresh.seg) == 0) {
+		/*
+		 * Left by an rtm that crashed: readers may still be attached,
+		 * so keep it, and make sure it says what the state says.
+		 */
+		uint32_t cur;
+
+		if ((seg_read_ip(fresh.seg.hdr, &cur) == -1 || cur != ip) &&
+		    seg_write_ip(&fresh.seg, ip) == -1) {
+			log_warn("arp: repair adopted segment %d",
+			    fresh.seg.shmid);
+			seg_destroy(env->dir, &fresh.seg);
+			memset(&fresh, 0, sizeof(fresh));
+		} else
+			env->stats.adopted++;
+	}
+	if (fresh.seg.hdr == NULL && seg_create(env->dir, mac, ip,
+	    RTM_SEG_MODE, env->instance, &fresh.seg) == -1) {
 		*why = seg_error(status);
 		log_warn("arp: create segment");
 		return -1;
@@ -230,6 +252,7 @@ state_arp_set(struct rtm *env, const struct addr_mac *mac, uint32_t ip,
 		return -1;
 	}
 	*e = fresh;
+	persist_arp_set(env, mac, ip);
 	env->arp_digest += digest_arp(mac, ip);
 	announce_arp(env, MSG_ARP_ADD, mac, e);
 	return 0;
@@ -250,6 +273,7 @@ state_arp_del(struct rtm *env, const struct addr_mac *mac, uint16_t *status,
 		*why = "no such ARP entry";
 		return -1;
 	}
+	persist_arp_del(env, mac);
 	env->arp_digest -= digest_arp(mac, old.ip);
 	announce_arp(env, MSG_ARP_DEL, mac, &old);
 	if (seg_destroy(env->dir, &old.seg) == -1)
@@ -283,6 +307,7 @@ state_flush(struct rtm *env, uint8_t what)
 {
 	struct msg_record rec;
 
+	persist_flush(env, what);
 	if (what & MSG_FLUSH_ROUTE) {
 		rtable_clear(env->routes);
 		env->route_digest = 0;
@@ -297,4 +322,48 @@ state_flush(struct rtm *env, uint8_t what)
 	for (struct peer *p = env->peers; p; p = p->next)
 		if (p->kind == PEER_CLIENT)
 			p->signal_flush = 1;
+}
+
+/*
+ * After loading the state: segments whose MAC is not in the table were
+ * left by an rtm that crashed; remove them (only ones whose header
+ * names the key file's MAC: others are not ours).
+ */
+void
+state_sweep_stale(struct rtm *env)
+{
+	char		 path[PATH_MAX], name[ADDR_MAC_STRLEN];
+	DIR		*d;
+	struct dirent	*de;
+	struct addr_mac	 mac;
+	struct seg	 s;
+	unsigned	 removed = 0;
+
+	if (snprintf(path, sizeof(path), "%s/%s", env->dir, SEG_KEYDIR) >=
+	    (int)sizeof(path) || (d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != 12 ||
+		    strspn(de->d_name, "0123456789abcdef") != 12)
+			continue;
+		snprintf(name, sizeof(name), "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s",
+		    de->d_name, de->d_name + 2, de->d_name + 4, de->d_name + 6,
+		    de->d_name + 8, de->d_name + 10);
+		if (addr_mac_parse(name, &mac, NULL) == -1 ||
+		    mactable_get(env->arp, &mac) != NULL)
+			continue;
+		if (seg_adopt(env->dir, &mac, &s) == 0) {
+			seg_destroy(env->dir, &s);
+			removed++;
+		} else {
+			char kp[PATH_MAX];
+
+			if (seg_keypath(kp, sizeof(kp), env->dir, &mac) == 0)
+				unlink(kp);
+		}
+	}
+	closedir(d);
+	if (removed > 0)
+		log_info("removed %u stale segment(s) left by a previous rtm",
+		    removed);
 }

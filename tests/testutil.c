@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,7 +55,9 @@ tu_bin(const char *rel)
 	const char	*b = getenv("RTM_BUILD");
 
 	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s%s", b ? b : "./", rel);
+	if (snprintf(buf[i], sizeof(buf[i]), "%s%s", b ? b : "./", rel) >=
+	    (int)sizeof(buf[i]))
+		buf[i][0] = '\0';
 	return buf[i];
 }
 
@@ -65,7 +68,9 @@ tu_path(const char *name)
 	static int	 i;
 
 	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tu_dir, name);
+	if (snprintf(buf[i], sizeof(buf[i]), "%s/%s", tu_dir, name) >=
+	    (int)sizeof(buf[i]))
+		buf[i][0] = '\0';
 	return buf[i];
 }
 
@@ -295,9 +300,11 @@ tu_rtm_start(char *const extra[])
 	pid_t	 pid;
 
 	argv[n++] = (char *)tu_bin("rtm/rtm");
-	argv[n++] = "-f";
-	argv[n++] = "-d";
+	argv[n++] = (char *)(uintptr_t)"-f";
+	argv[n++] = (char *)(uintptr_t)"-d";
 	argv[n++] = tu_dir;
+	argv[n++] = (char *)(uintptr_t)"-s";
+	argv[n++] = (char *)tu_path("rtm.state");
 	for (int i = 0; extra && extra[i] && n < 31; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;

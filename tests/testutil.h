@@ -12,8 +12,12 @@
 
 #include <sys/types.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <CUnit/CUnit.h>
+
+/* A string literal where an argv wants char *. */
+#define TU_S(s)	((char *)(uintptr_t)(s))
 
 struct tu_test {
 	const char	*name;
@@ -61,7 +65,8 @@ int	 tu_run(char *const argv[], const char *input, char *out,
 int	 tu_wait_until(int (*cond)(void *), void *arg, int timeout_ms);
 void	 tu_sleep_ms(int ms);
 
-/* Starts rtm -f -d tu_dir [extra...] and waits until it answers. */
+/* Starts rtm -f -d tu_dir -s tu_dir/rtm.state [extra...] and waits
+ * until it answers. */
 pid_t	 tu_rtm_start(char *const extra[]);
 /* SIGTERM and wait; returns rtm's exit status or -1. */
 int	 tu_rtm_stop(pid_t pid);

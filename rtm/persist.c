@@ -1,0 +1,585 @@
+/*
+ * persist.c: durable state.  Every change rtm acknowledges is on disk
+ * first.
+ *
+ * Two files: the snapshot STATEFILE and the journal STATEFILE.journal.
+ * Both are sequences of records
+ *
+ *	length u32 | crc32 u32 | payload (length bytes)
+ *
+ * big-endian, the CRC over the payload.  The snapshot's first record
+ * is a header (magic, version, seq, counts); the rest are "set" records.
+ * The journal holds the changes since the snapshot, in order.  Changes
+ * are logged as their effect (route set/del, arp set/del, flush), so
+ * replaying a journal over a snapshot that already contains part of it
+ * gives the same tables: a crash between writing a new snapshot and
+ * truncating the journal loses nothing.
+ *
+ * Group commit: the changes of one loop turn are appended to a buffer,
+ * written and fdatasync()ed once at the end of the turn, and only then
+ * are replies and notifications sent.  A journal whose tail is torn (a
+ * record cut short, or a bad CRC) is cut at the last good record: that
+ * tail was never acknowledged.  A damaged snapshot is not guessed at:
+ * rtm refuses to start and says which file.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mactable.h"
+#include "rtable.h"
+#include "rtm.h"
+
+#define SNAP_MAGIC	0x52544d44u	/* "RTMD" */
+#define SNAP_VERSION	1
+#define REC_MAX		64
+#define JOURNAL_COMPACT	(64u << 20)	/* bytes before a new snapshot */
+
+enum {
+	P_HEADER = 1,
+	P_ROUTE_SET = 2,
+	P_ROUTE_DEL = 3,
+	P_ARP_SET = 4,
+	P_ARP_DEL = 5,
+	P_FLUSH = 6,
+};
+
+struct persist {
+	char		 path[PATH_MAX];
+	char		 jpath[PATH_MAX + 16];
+	int		 jfd;
+	int		 lockfd;
+	uint8_t		*buf;
+	size_t		 len, cap;
+	uint64_t	 jbytes;	/* journal size on disk */
+};
+
+static uint32_t crc_table[256];
+
+static void
+crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+static uint32_t
+crc32(const uint8_t *p, size_t len)
+{
+	uint32_t c = 0xffffffffu;
+
+	while (len--)
+		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+/* Payload encoders: return the payload length. */
+static size_t
+enc_route(uint8_t *p, const struct addr_route *r)
+{
+	p[0] = P_ROUTE_SET;
+	put32(p + 1, r->dst.addr);
+	p[5] = r->dst.len;
+	p[6] = r->has_gw;
+	put32(p + 7, r->gw);
+	memset(p + 11, 0, ADDR_IFNAMSIZ);
+	memcpy(p + 11, r->ifname, strnlen(r->ifname, ADDR_IFNAMSIZ - 1));
+	return 11 + ADDR_IFNAMSIZ;
+}
+
+static size_t
+enc_arp(uint8_t *p, const struct addr_mac *mac, uint32_t ip)
+{
+	p[0] = P_ARP_SET;
+	memcpy(p + 1, mac->b, ADDR_MAC_LEN);
+	put32(p + 7, ip);
+	return 11;
+}
+
+/* Appends one record to the commit buffer. */
+static void
+append(struct rtm *env, const uint8_t *payload, size_t len)
+{
+	struct persist *ps = env->persist;
+
+	if (ps == NULL || env->loading)
+		return;
+	if (ps->cap - ps->len < len + 8) {
+		size_t	 ncap = ps->cap ? ps->cap * 2 : 1 << 16;
+		uint8_t	*nb;
+
+		while (ncap - ps->len < len + 8)
+			ncap *= 2;
+		if ((nb = realloc(ps->buf, ncap)) == NULL)
+			fatal("journal buffer");	/* cannot ack safely */
+		ps->buf = nb;
+		ps->cap = ncap;
+	}
+	put32(ps->buf + ps->len, (uint32_t)len);
+	put32(ps->buf + ps->len + 4, crc32(payload, len));
+	memcpy(ps->buf + ps->len + 8, payload, len);
+	ps->len += len + 8;
+}
+
+void
+persist_route_set(struct rtm *env, const struct addr_route *r)
+{
+	uint8_t p[REC_MAX];
+
+	append(env, p, enc_route(p, r));
+}
+
+void
+persist_route_del(struct rtm *env, const struct addr_prefix *dst)
+{
+	uint8_t p[8];
+
+	p[0] = P_ROUTE_DEL;
+	put32(p + 1, dst->addr);
+	p[5] = dst->len;
+	append(env, p, 6);
+}
+
+void
+persist_arp_set(struct rtm *env, const struct addr_mac *mac, uint32_t ip)
+{
+	uint8_t p[REC_MAX];
+
+	append(env, p, enc_arp(p, mac, ip));
+}
+
+void
+persist_arp_del(struct rtm *env, const struct addr_mac *mac)
+{
+	uint8_t p[8];
+
+	p[0] = P_ARP_DEL;
+	memcpy(p + 1, mac->b, ADDR_MAC_LEN);
+	append(env, p, 7);
+}
+
+void
+persist_flush(struct rtm *env, uint8_t what)
+{
+	uint8_t p[2] = { P_FLUSH, what };
+
+	append(env, p, 2);
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Applies one record to the tables.  The same code replays journals and
+ * loads snapshots; -1 with *why for a record that cannot be right.
+ */
+static int
+apply(struct rtm *env, const uint8_t *p, size_t len, const char **why)
+{
+	struct addr_route	 r;
+	struct addr_prefix	 dst;
+	struct addr_mac		 mac;
+	uint16_t		 st;
+
+	*why = "bad record";
+	if (len == 0)
+		return -1;
+	switch (p[0]) {
+	case P_ROUTE_SET:
+		if (len != 11 + ADDR_IFNAMSIZ)
+			return -1;
+		memset(&r, 0, sizeof(r));
+		r.dst.addr = get32(p + 1);
+		r.dst.len = p[5];
+		r.has_gw = p[6];
+		r.gw = get32(p + 7);
+		memcpy(r.ifname, p + 11, ADDR_IFNAMSIZ);
+		r.ifname[ADDR_IFNAMSIZ - 1] = '\0';
+		return state_route_set(env, &r, RTABLE_REPLACE, &st, why);
+	case P_ROUTE_DEL:
+		if (len != 6)
+			return -1;
+		dst.addr = get32(p + 1);
+		dst.len = p[5];
+		if (addr_prefix_valid(&dst, why) == -1)
+			return -1;
+		state_route_del(env, &dst, &st, why);	/* absent is fine */
+		return 0;
+	case P_ARP_SET:
+		if (len != 11)
+			return -1;
+		memcpy(mac.b, p + 1, ADDR_MAC_LEN);
+		return state_arp_set(env, &mac, get32(p + 7), RTABLE_REPLACE,
+		    &st, why);
+	case P_ARP_DEL:
+		if (len != 7)
+			return -1;
+		memcpy(mac.b, p + 1, ADDR_MAC_LEN);
+		if (addr_mac_valid(&mac, why) == -1)
+			return -1;
+		state_arp_del(env, &mac, &st, why);
+		return 0;
+	case P_FLUSH:
+		if (len != 2 || p[1] < MSG_FLUSH_ROUTE || p[1] > MSG_FLUSH_ALL)
+			return -1;
+		state_flush(env, p[1]);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Reads records from fd.  Returns the offset just past the last good
+ * record; *bad is set when something after it was not a good record.
+ */
+static off_t
+replay(struct rtm *env, int fd, int snapshot, int *bad, unsigned *count,
+    const char **why)
+{
+	uint8_t		 hdr[8], p[REC_MAX + 64];
+	off_t		 good = 0;
+	ssize_t		 n;
+	int		 first = 1;
+
+	*bad = 0;
+	*count = 0;
+	for (;;) {
+		uint32_t len;
+
+		if ((n = read(fd, hdr, 8)) == 0)
+			break;
+		if (n != 8) {
+			*bad = 1;
+			*why = "record header cut short";
+			break;
+		}
+		len = get32(hdr);
+		if (len == 0 || len > sizeof(p)) {
+			*bad = 1;
+			*why = "record length out of range";
+			break;
+		}
+		if ((n = read(fd, p, len)) != (ssize_t)len) {
+			*bad = 1;
+			*why = "record cut short";
+			break;
+		}
+		if (crc32(p, len) != get32(hdr + 4)) {
+			*bad = 1;
+			*why = "checksum mismatch";
+			break;
+		}
+		if (snapshot && first) {
+			if (len != 32 || p[0] != P_HEADER ||
+			    get32(p + 4) != SNAP_MAGIC ||
+			    get32(p + 8) != SNAP_VERSION) {
+				*bad = 1;
+				*why = "not an rtm snapshot";
+				break;
+			}
+			env->seq = get64(p + 12);
+		} else if (apply(env, p, len, why) == -1) {
+			*bad = 1;
+			break;
+		} else
+			(*count)++;
+		first = 0;
+		good += 8 + (off_t)len;
+	}
+	return good;
+}
+
+struct snap_ctx {
+	int	 fd;
+	uint8_t	*buf;
+	size_t	 len, cap;
+	int	 err;
+};
+
+static void
+snap_put(struct snap_ctx *c, const uint8_t *p, size_t len)
+{
+	if (c->cap - c->len < len + 8) {
+		if (write_all(c->fd, c->buf, c->len) == -1)
+			c->err = errno;
+		c->len = 0;
+	}
+	put32(c->buf + c->len, (uint32_t)len);
+	put32(c->buf + c->len + 4, crc32(p, len));
+	memcpy(c->buf + c->len + 8, p, len);
+	c->len += len + 8;
+}
+
+static int
+snap_route(const struct addr_route *r, void *arg)
+{
+	uint8_t p[REC_MAX];
+
+	snap_put(arg, p, enc_route(p, r));
+	return 0;
+}
+
+static int
+snap_arp(const struct addr_mac *mac, void *value, void *arg)
+{
+	const struct arp_entry	*e = value;
+	uint8_t			 p[REC_MAX];
+
+	snap_put(arg, p, enc_arp(p, mac, e->ip));
+	return 0;
+}
+
+static void
+sync_dir(const char *path)
+{
+	char	 copy[PATH_MAX];
+	int	 fd;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	if ((fd = open(dirname(copy), O_RDONLY)) != -1) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/*
+ * Writes a snapshot of the tables to a temporary file, fsyncs it,
+ * renames it over the snapshot, then empties the journal.
+ */
+int
+persist_snapshot(struct rtm *env)
+{
+	struct persist	*ps = env->persist;
+	char		 tmp[PATH_MAX + 16];
+	uint8_t		 h[32];
+	struct snap_ctx	 c;
+
+	if (ps == NULL)
+		return 0;
+	if (persist_commit(env) == -1)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ps->path);
+	memset(&c, 0, sizeof(c));
+	if ((c.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		return -1;
+	c.cap = 1 << 20;
+	if ((c.buf = malloc(c.cap)) == NULL) {
+		close(c.fd);
+		unlink(tmp);
+		return -1;
+	}
+	memset(h, 0, sizeof(h));
+	h[0] = P_HEADER;
+	put32(h + 4, SNAP_MAGIC);
+	put32(h + 8, SNAP_VERSION);
+	put64(h + 12, env->seq);
+	put32(h + 20, (uint32_t)rtable_count(env->routes));
+	put32(h + 24, (uint32_t)mactable_count(env->arp));
+	snap_put(&c, h, sizeof(h));
+	rtable_walk(env->routes, 0, snap_route, &c);
+	mactable_walk(env->arp, 0, snap_arp, &c);
+	if (c.err == 0 && write_all(c.fd, c.buf, c.len) == -1)
+		c.err = errno;
+	free(c.buf);
+	if (c.err == 0 && fsync(c.fd) == -1)
+		c.err = errno;
+	close(c.fd);
+	if (c.err == 0 && rename(tmp, ps->path) == -1)
+		c.err = errno;
+	if (c.err != 0) {
+		unlink(tmp);
+		errno = c.err;
+		return -1;
+	}
+	sync_dir(ps->path);
+	if (ftruncate(ps->jfd, 0) == -1 || fsync(ps->jfd) == -1)
+		return -1;
+	ps->jbytes = 0;
+	return 0;
+}
+
+/* Group commit: one write and one fdatasync for the whole loop turn. */
+int
+persist_commit(struct rtm *env)
+{
+	struct persist *ps = env->persist;
+
+	if (ps == NULL || ps->len == 0)
+		return 0;
+	if (write_all(ps->jfd, ps->buf, ps->len) == -1 ||
+	    fdatasync(ps->jfd) == -1)
+		return -1;
+	ps->jbytes += ps->len;
+	ps->len = 0;
+	if (ps->jbytes > JOURNAL_COMPACT && persist_snapshot(env) == -1)
+		log_warn("snapshot %s", ps->path);
+	return 0;
+}
+
+static int
+load_file(struct rtm *env, const char *path, int snapshot, int *fdp)
+{
+	const char	*why = "";
+	unsigned	 count;
+	int		 fd, bad;
+	off_t		 good;
+
+	/* O_APPEND: after a snapshot truncates the journal, appends must
+	 * start at 0 again, not leave a hole where the old end was. */
+	fd = open(path, snapshot ? O_RDONLY : O_RDWR | O_CREAT | O_APPEND,
+	    0600);
+	if (fd == -1) {
+		if (snapshot && errno == ENOENT)
+			return 0;
+		log_warn("%s", path);
+		return -1;
+	}
+	good = replay(env, fd, snapshot, &bad, &count, &why);
+	if (bad && snapshot) {
+		log_warnx("%s: damaged snapshot (%s after %lld bytes); "
+		    "move it aside to start empty", path, why, (long long)good);
+		close(fd);
+		return -1;
+	}
+	if (bad) {
+		/* Never acknowledged: a write cut short by a crash. */
+		log_warnx("%s: discarding torn tail after %u records (%s)",
+		    path, count, why);
+		if (ftruncate(fd, good) == -1) {
+			log_warn("%s: truncate", path);
+			close(fd);
+			return -1;
+		}
+	}
+	if (count > 0)
+		log_info("%s: %u records loaded", path, count);
+	if (fdp != NULL) {
+		lseek(fd, 0, SEEK_END);
+		*fdp = fd;
+	} else
+		close(fd);
+	return 0;
+}
+
+/*
+ * Opens (and locks) the state, loads the snapshot, replays the journal,
+ * and compacts both into a fresh snapshot.
+ */
+int
+persist_open(struct rtm *env, const char *path)
+{
+	struct persist	*ps;
+	struct flock	 fl;
+	char		 lpath[PATH_MAX + 16];
+
+	crc_init();
+	if ((ps = calloc(1, sizeof(*ps))) == NULL)
+		return -1;
+	snprintf(ps->path, sizeof(ps->path), "%s", path);
+	snprintf(ps->jpath, sizeof(ps->jpath), "%s.journal", path);
+	snprintf(lpath, sizeof(lpath), "%s.lock", path);
+	ps->jfd = -1;
+	if ((ps->lockfd = open(lpath, O_RDWR | O_CREAT, 0600)) == -1) {
+		log_warn("%s", lpath);
+		free(ps);
+		return -1;
+	}
+	fcntl(ps->lockfd, F_SETFD, FD_CLOEXEC);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(ps->lockfd, F_SETLK, &fl) == -1) {
+		log_warnx("%s: state in use by another rtm", path);
+		close(ps->lockfd);
+		free(ps);
+		return -1;
+	}
+	env->loading = 1;
+	if (load_file(env, ps->path, 1, NULL) == -1 ||
+	    load_file(env, ps->jpath, 0, &ps->jfd) == -1) {
+		env->loading = 0;
+		if (ps->jfd != -1)
+			close(ps->jfd);
+		close(ps->lockfd);
+		free(ps);
+		return -1;
+	}
+	env->loading = 0;
+	fcntl(ps->jfd, F_SETFD, FD_CLOEXEC);
+	env->persist = ps;
+	if (persist_snapshot(env) == -1) {
+		log_warn("snapshot %s", ps->path);
+		return -1;
+	}
+	return 0;
+}
+
+void
+persist_close(struct rtm *env)
+{
+	struct persist *ps = env->persist;
+
+	if (ps == NULL)
+		return;
+	if (persist_commit(env) == -1)
+		log_warn("journal %s", ps->jpath);
+	close(ps->jfd);
+	close(ps->lockfd);
+	free(ps->buf);
+	free(ps);
+	env->persist = NULL;
+}

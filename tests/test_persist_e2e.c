@@ -1,0 +1,340 @@
+/*
+ * test_persist_e2e.c: rtm killed with SIGKILL and restarted: every
+ * acknowledged change survives, surviving segments are adopted (an
+ * attached reader keeps reading the right address), a torn journal tail
+ * is discarded, and rtm -C cleans up after a crash.
+ */
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "msg.h"
+#include "shm.h"
+#include "uds.h"
+#include "testutil.h"
+
+static char	out[1 << 20];
+static char	err[8192];
+
+static int
+admin(const char *fmt, ...)
+{
+	char	 cmd[1024], *argv[64], *save = NULL;
+	int	 n = 0;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	argv[n++] = TU_S(tu_bin("admin/rtm-admin"));
+	argv[n++] = TU_S("-d");
+	argv[n++] = tu_dir;
+	for (char *w = strtok_r(cmd, " ", &save); w && n < 63;
+	    w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	return tu_run(argv, NULL, out, sizeof(out), err, sizeof(err), 20000);
+}
+
+static pid_t
+start(void)
+{
+	pid_t pid = tu_rtm_start(NULL);
+
+	CU_ASSERT_FATAL(pid > 0);
+	return pid;
+}
+
+static void
+crash(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	CU_ASSERT(tu_reap(pid, 5000) != -1);
+}
+
+static void
+test_restart_keeps_tables(void)
+{
+	char	 routes[4096], arps[4096];
+	pid_t	 pid = start();
+
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 via 10.0.0.1 dev eth0"), 0);
+	CU_ASSERT_EQUAL(admin("route add 10.1.0.0/16 dev eth1"), 0);
+	CU_ASSERT_EQUAL(admin("route add 10.2.0.0/16 dev eth1"), 0);
+	CU_ASSERT_EQUAL(admin("route del 10.2.0.0/16"), 0);
+	CU_ASSERT_EQUAL(admin("route change 10.1.0.0/16 dev eth2"), 0);
+	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
+	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:02 10.0.0.6"), 0);
+	CU_ASSERT_EQUAL(admin("arp change 02:00:00:00:00:02 10.0.0.7"), 0);
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_FATAL(strlen(out) < sizeof(routes));
+	memcpy(routes, out, strlen(out) + 1);
+
+	/* Clean restart. */
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, routes);
+	CU_ASSERT_EQUAL(admin("arp show"), 0);
+	CU_ASSERT(strstr(out, "02:00:00:00:00:02 10.0.0.7 key") != NULL);
+
+	/* Crash and restart: the segments are adopted, same shmid. */
+	CU_ASSERT_EQUAL(admin("arp show"), 0);
+	CU_ASSERT_FATAL(strlen(out) < sizeof(arps));
+	memcpy(arps, out, strlen(out) + 1);
+	crash(pid);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, routes);
+	CU_ASSERT_EQUAL(admin("arp show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, arps);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+static void
+test_attached_reader_survives_crash(void)
+{
+	struct addr_mac		 mac;
+	const struct seg_header	*h;
+	char			 ip[32], m[32];
+	unsigned		 key;
+	int			 shmid;
+	uint32_t		 v;
+	pid_t			 pid = start();
+
+	addr_mac_parse("02:00:00:00:00:01", &mac, NULL);
+	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
+	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:01"), 0);
+	CU_ASSERT_FATAL(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip,
+	    &key, &shmid) == 4);
+	h = seg_attach(shmid, &mac);
+	CU_ASSERT_FATAL(h != NULL);
+	crash(pid);
+	/* rtm is gone; the reader still reads the right address. */
+	CU_ASSERT(seg_read_ip(h, &v) == 0 && v == 0x0a000005);
+	pid = start();
+	CU_ASSERT(seg_read_ip(h, &v) == 0 && v == 0x0a000005);
+	/* The restarted rtm writes the very segment the reader has. */
+	CU_ASSERT_EQUAL(admin("arp change 02:00:00:00:00:01 10.0.0.9"), 0);
+	CU_ASSERT(seg_read_ip(h, &v) == 0 && v == 0x0a000009);
+	seg_detach(h);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+static void
+test_stale_segments_removed(void)
+{
+	int	 shmid;
+	char	 ip[32], m[32];
+	unsigned key;
+	pid_t	 pid = start();
+
+	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
+	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:01"), 0);
+	CU_ASSERT_FATAL(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip,
+	    &key, &shmid) == 4);
+	crash(pid);
+	/* Lose the journal: the segment is now one rtm does not know. */
+	CU_ASSERT(truncate(tu_path("rtm.state.journal"), 0) == 0);
+	CU_ASSERT(unlink(tu_path("rtm.state")) == 0);
+	pid = start();
+	CU_ASSERT(shmctl(shmid, IPC_STAT, NULL) == -1);
+	CU_ASSERT_EQUAL(admin("arp show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+static void
+test_torn_journal_tail(void)
+{
+	pid_t	 pid = start();
+	int	 fd;
+	char	 junk[] = { 0, 0, 0, 40, 1, 2, 3, 4, 2, 10 };
+
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
+	CU_ASSERT_EQUAL(admin("route add 10.0.1.0/24 dev eth0"), 0);
+	crash(pid);
+	/* A record cut short, as a crash in the middle of a write leaves. */
+	fd = open(tu_path("rtm.state.journal"), O_WRONLY | O_APPEND);
+	CU_ASSERT_FATAL(fd != -1);
+	CU_ASSERT(write(fd, junk, sizeof(junk)) == (ssize_t)sizeof(junk));
+	close(fd);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/24 dev eth0\n10.0.1.0/24 dev eth0\n");
+	CU_ASSERT_EQUAL(admin("route add 10.0.2.0/24 dev eth0"), 0);
+	crash(pid);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/24 dev eth0\n"
+	    "10.0.1.0/24 dev eth0\n10.0.2.0/24 dev eth0\n");
+	{
+		char *log = tu_slurp(tu_path("rtm.err"));
+
+		CU_ASSERT(log != NULL && strstr(log, "torn") != NULL);
+		free(log);
+	}
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+static void
+test_damaged_snapshot_refused(void)
+{
+	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"), tu_dir,
+		    TU_S("-s"), TU_S(tu_path("rtm.state")), NULL };
+	pid_t	 pid = start();
+	FILE	*f;
+
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+	f = fopen(tu_path("rtm.state"), "r+");
+	CU_ASSERT_FATAL(f != NULL);
+	fseek(f, 20, SEEK_SET);
+	fputc('X', f);
+	fclose(f);
+	CU_ASSERT_EQUAL(tu_run(argv, NULL, out, sizeof(out), err, sizeof(err),
+	    5000), 1);
+	CU_ASSERT(strstr(err, "rtm.state") != NULL);
+}
+
+/*
+ * Pipelined requests straight on the wire, so the test knows exactly
+ * which ones rtm acknowledged before it was killed.
+ */
+static void
+test_kill_during_batch(void)
+{
+	enum { N = 60000, PER = 1000 };
+	static uint8_t		 acked[N];
+	char			 path[256];
+	uint8_t			 buf[MSG_MAX];
+	struct msg_header	 h;
+	struct msg_record	 r;
+	struct msg_reader	 rd;
+	struct msg_writer	 w;
+	pid_t			 pid = start();
+	int			 fd, nacked = 0, sent = 0, missing = 0;
+
+	memset(acked, 0, sizeof(acked));
+	snprintf(path, sizeof(path), "%s/peers/admin.%d.sock", tu_dir,
+	    (int)getpid());
+	fd = uds_bind(path, 0600);
+	CU_ASSERT_FATAL(fd != -1);
+	while (sent < N && nacked < N / 3) {
+		memset(&h, 0, sizeof(h));
+		h.version = MSG_VERSION;
+		h.chan = MSG_CHAN_ADMIN;
+		h.pid = (uint32_t)getpid();
+		msg_begin(&w, buf, sizeof(buf), &h);
+		for (int i = 0; i < PER && sent < N; i++, sent++) {
+			memset(&r, 0, sizeof(r));
+			r.type = MSG_ADMIN_REQ;
+			r.u.admin.reqid = (uint32_t)sent + 1;
+			r.u.admin.op = MSG_OP_ROUTE_ADD;
+			r.u.admin.route.dst.addr = 0x0a000000u | (uint32_t)sent << 8;
+			r.u.admin.route.dst.len = 24;
+			strcpy(r.u.admin.route.ifname, "eth0");
+			CU_ASSERT_FATAL(msg_put(&w, &r) == 0);
+		}
+		while (uds_sendto(fd, tu_path("rtm.sock"), buf,
+		    msg_finish(&w)) == -1)
+			tu_sleep_ms(1);
+		/* Collect whatever replies are there. */
+		for (int spins = 0; spins < 5; spins++) {
+			ssize_t n = uds_recv(fd, buf, sizeof(buf), NULL);
+
+			if (n <= 0) {
+				tu_sleep_ms(1);
+				continue;
+			}
+			if (msg_open(&rd, buf, (size_t)n, &h, NULL) == -1)
+				continue;
+			while (msg_next(&rd, &r) == 1)
+				if (r.type == MSG_REPLY_END &&
+				    r.u.reply_end.status == MSG_ST_OK &&
+				    r.u.reply_end.reqid >= 1 &&
+				    r.u.reply_end.reqid <= N) {
+					acked[r.u.reply_end.reqid - 1] = 1;
+					nacked++;
+				}
+		}
+	}
+	crash(pid);
+	close(fd);
+	unlink(path);
+	CU_ASSERT(nacked > 0);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	for (int i = 0; i < N; i++) {
+		char line[64];
+
+		if (!acked[i])
+			continue;
+		snprintf(line, sizeof(line), "10.%d.%d.0/24 dev eth0\n",
+		    (i >> 8) & 0xff, i & 0xff);
+		if (strstr(out, line) == NULL)
+			missing++;
+	}
+	CU_ASSERT_EQUAL(missing, 0);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+static void
+test_cleanup_after_crash(void)
+{
+	char	*clean[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-C"), TU_S("-d"), tu_dir, NULL };
+	char	 ip[32], m[32];
+	unsigned key;
+	int	 shmid;
+	pid_t	 pid = start();
+
+	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
+	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:01"), 0);
+	CU_ASSERT_FATAL(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip,
+	    &key, &shmid) == 4);
+	/* Refused while rtm runs. */
+	CU_ASSERT_EQUAL(tu_run(clean, NULL, out, sizeof(out), err, sizeof(err),
+	    5000), 1);
+	CU_ASSERT(strstr(err, "running") != NULL);
+	CU_ASSERT(shmctl(shmid, IPC_STAT, NULL) == 0 || errno != EINVAL);
+	crash(pid);
+	CU_ASSERT_EQUAL(tu_run(clean, NULL, out, sizeof(out), err, sizeof(err),
+	    5000), 0);
+	CU_ASSERT(shmctl(shmid, IPC_STAT, NULL) == -1);
+	CU_ASSERT(semget((key_t)key, 0, 0) == -1 && errno == ENOENT);
+	CU_ASSERT(access(tu_path("rtm.sock"), F_OK) == -1);
+}
+
+static const struct tu_test tests[] = {
+	{ "restart_keeps_tables", test_restart_keeps_tables },
+	{ "attached_reader_survives_crash", test_attached_reader_survives_crash },
+	{ "stale_segments_removed", test_stale_segments_removed },
+	{ "torn_journal_tail", test_torn_journal_tail },
+	{ "damaged_snapshot_refused", test_damaged_snapshot_refused },
+	{ "kill_during_batch", test_kill_during_batch },
+	{ "cleanup_after_crash", test_cleanup_after_crash },
+	{ NULL, NULL }
+};
+
+static const struct tu_suite suites[] = {
+	{ "persist_e2e", tests },
+	{ NULL, NULL }
+};
+
+int
+main(int argc, char *argv[])
+{
+	return tu_main(argc, argv, suites);
+}

@@ -1,0 +1,486 @@
+/*
+ * test_rtm_e2e.c: the real rtm driven by the real rtm-admin, in a
+ * private run directory: CRUD, every refusal, flushes, batches, JSON,
+ * shutdown leaving no IPC object, a second instance, spoofed hellos.
+ */
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "msg.h"
+#include "shm.h"
+#include "uds.h"
+#include "testutil.h"
+
+static char	out[1 << 20];
+static char	err[8192];
+
+/* Runs rtm-admin -d tu_dir with the words of cmd; returns exit status. */
+static int
+admin_in(const char *input, const char *fmt, ...)
+{
+	char	 cmd[1024], *argv[64], *save = NULL;
+	int	 n = 0;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	argv[n++] = TU_S(tu_bin("admin/rtm-admin"));
+	argv[n++] = TU_S("-d");
+	argv[n++] = tu_dir;
+	for (char *w = strtok_r(cmd, " ", &save); w && n < 63;
+	    w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	return tu_run(argv, input, out, sizeof(out), err, sizeof(err), 20000);
+}
+
+#define admin(...)	admin_in(NULL, __VA_ARGS__)
+
+static pid_t
+start(void)
+{
+	pid_t pid = tu_rtm_start(NULL);
+
+	CU_ASSERT_FATAL(pid > 0);
+	return pid;
+}
+
+static void
+test_start_stop(void)
+{
+	pid_t		 pid = start();
+	struct stat	 st;
+
+	CU_ASSERT(stat(tu_path("rtm.sock"), &st) == 0 && S_ISSOCK(st.st_mode));
+	CU_ASSERT(stat(tu_path("rtm.pid"), &st) == 0);
+	CU_ASSERT(stat(tu_path("peers"), &st) == 0 &&
+	    (st.st_mode & 07777) == 01733);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+	CU_ASSERT(stat(tu_path("rtm.sock"), &st) == -1 && errno == ENOENT);
+	CU_ASSERT(stat(tu_path("rtm.pid"), &st) == -1 && errno == ENOENT);
+}
+
+static void
+test_not_running(void)
+{
+	CU_ASSERT_EQUAL(admin("route show"), 1);
+	CU_ASSERT(strstr(err, "rtm.sock") != NULL);
+}
+
+static void
+test_route_crud(void)
+{
+	start();
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 via 10.0.0.1 dev eth0"), 0);
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/8 dev eth1"), 0);
+	CU_ASSERT_EQUAL(admin("route add 0.0.0.0/0 via 192.168.0.1 dev eth2"), 0);
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.128/25 dev eth3"), 0);
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out,
+	    "0.0.0.0/0 via 192.168.0.1 dev eth2\n"
+	    "10.0.0.0/8 dev eth1\n"
+	    "10.0.0.0/24 via 10.0.0.1 dev eth0\n"
+	    "10.0.0.128/25 dev eth3\n");
+
+	CU_ASSERT_EQUAL(admin("route get 10.0.0.7"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/24 via 10.0.0.1 dev eth0\n");
+	CU_ASSERT_EQUAL(admin("route get 10.0.0.200"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.0.128/25 dev eth3\n");
+	CU_ASSERT_EQUAL(admin("route get 10.9.9.9"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/8 dev eth1\n");
+	CU_ASSERT_EQUAL(admin("route get 8.8.8.8"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "0.0.0.0/0 via 192.168.0.1 dev eth2\n");
+
+	CU_ASSERT_EQUAL(admin("route change 10.0.0.0/24 dev eth9"), 0);
+	CU_ASSERT_EQUAL(admin("route get 10.0.0.1"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/24 dev eth9\n");
+	CU_ASSERT_EQUAL(admin("route replace 172.16.0.0/12 dev eth4"), 0);
+	CU_ASSERT_EQUAL(admin("route replace 172.16.0.0/12 via 10.0.0.2 dev eth4"), 0);
+	CU_ASSERT_EQUAL(admin("route del 10.0.0.0/24"), 0);
+	CU_ASSERT_EQUAL(admin("route get 10.0.0.1"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/8 dev eth1\n");
+	CU_ASSERT_EQUAL(admin("route del 0.0.0.0/0"), 0);
+	CU_ASSERT_EQUAL(admin("route get 8.8.8.8"), 1);
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out,
+	    "10.0.0.0/8 dev eth1\n"
+	    "10.0.0.128/25 dev eth3\n"
+	    "172.16.0.0/12 via 10.0.0.2 dev eth4\n");
+}
+
+static void
+test_route_errors(void)
+{
+	char before[4096];
+
+	start();
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_FATAL(strlen(out) < sizeof(before));
+	memcpy(before, out, strlen(out) + 1);
+
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth1"), 1);
+	CU_ASSERT(strstr(err, "route add 10.0.0.0/24") != NULL);
+	CU_ASSERT(strstr(err, "exist") != NULL);
+	CU_ASSERT_EQUAL(admin("route change 10.1.0.0/24 dev eth1"), 1);
+	CU_ASSERT(strstr(err, "no such") != NULL);
+	CU_ASSERT_EQUAL(admin("route del 10.1.0.0/24"), 1);
+	CU_ASSERT_EQUAL(admin("route get 11.0.0.1"), 1);
+
+	/* Usage errors: exit 2, message names the field, nothing changes. */
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.1/24 dev eth0"), 2);
+	CU_ASSERT(strstr(err, "rtm-admin: route add 10.0.0.1/24: host bits set") != NULL);
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/33 dev eth0"), 2);
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.256/24 dev eth0"), 2);
+	CU_ASSERT_EQUAL(admin("route add 10.2.0.0/16 via 1.2.3 dev eth0"), 2);
+	CU_ASSERT_EQUAL(admin("route add 10.2.0.0/16 dev"), 2);
+	CU_ASSERT_EQUAL(admin("route add 10.2.0.0/16"), 2);
+	CU_ASSERT_EQUAL(admin("route add 10.2.0.0/16 dev abcdefghijklmnopq"), 2);
+	CU_ASSERT_EQUAL(admin("route frob"), 2);
+	CU_ASSERT_EQUAL(admin("route"), 2);
+	CU_ASSERT(strstr(err, "add") != NULL && strstr(err, "show") != NULL);
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, before);
+}
+
+/* Parses "MAC IP key 0xKEY shmid N" */
+static int
+arp_line(const char *line, char *ip, int *key, int *shmid)
+{
+	char		 mac[32];
+	unsigned	 k;
+
+	if (sscanf(line, "%31s %31s key 0x%x shmid %d", mac, ip, &k,
+	    shmid) != 4)
+		return -1;
+	*key = (int)k;
+	return 0;
+}
+
+static void
+test_arp_crud(void)
+{
+	struct addr_mac			 mac;
+	const struct seg_header		*h;
+	char				 ip[32];
+	int				 key = 0, shmid = 0, shmid2 = 0;
+	uint32_t			 v;
+	struct shmid_ds			 ds;
+
+	start();
+	addr_mac_parse("00:1a:2b:3c:4d:5e", &mac, NULL);
+	CU_ASSERT_EQUAL(admin("arp add 00:1A:2B:3C:4D:5E 192.168.1.10"), 0);
+	CU_ASSERT_EQUAL(admin("arp get 00:1a:2b:3c:4d:5e"), 0);
+	CU_ASSERT_FATAL(arp_line(out, ip, &key, &shmid) == 0);
+	CU_ASSERT_STRING_EQUAL(ip, "192.168.1.10");
+	CU_ASSERT(strncmp(out, "00:1a:2b:3c:4d:5e 192.168.1.10 key 0x", 37) == 0);
+
+	/* The segment is real, ours, read-only for others, and holds the IP. */
+	CU_ASSERT_FATAL(shmctl(shmid, IPC_STAT, &ds) == 0);
+	CU_ASSERT_EQUAL(shmget((key_t)key, 0, 0), shmid);
+	CU_ASSERT_EQUAL(ds.shm_perm.mode & 0777, 0644);
+	h = seg_attach(shmid, &mac);
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT(seg_read_ip(h, &v) == 0 && v == 0xc0a8010a);
+
+	CU_ASSERT_EQUAL(admin("arp add 00:1a:2b:3c:4d:5e 192.168.1.11"), 1);
+	CU_ASSERT_EQUAL(admin("arp change 00:1a:2b:3c:4d:5e 10.9.8.7"), 0);
+	CU_ASSERT(seg_read_ip(h, &v) == 0 && v == 0x0a090807);
+	CU_ASSERT_EQUAL(admin("arp replace 00:1a:2b:3c:4d:5e 10.9.8.6"), 0);
+	CU_ASSERT(seg_read_ip(h, &v) == 0 && v == 0x0a090806);
+	CU_ASSERT_EQUAL(admin("arp get 00:1a:2b:3c:4d:5e"), 0);
+	CU_ASSERT(arp_line(out, ip, &key, &shmid2) == 0 && shmid2 == shmid);
+	CU_ASSERT_EQUAL(admin("arp replace 02:00:00:00:00:01 10.0.0.1"), 0);
+	CU_ASSERT_EQUAL(admin("arp show"), 0);
+	CU_ASSERT(strncmp(out, "00:1a:2b:3c:4d:5e 10.9.8.6 key ", 31) == 0);
+	CU_ASSERT(strstr(out, "\n02:00:00:00:00:01 10.0.0.1 key ") != NULL);
+
+	CU_ASSERT_EQUAL(admin("arp change 02:00:00:00:00:02 10.0.0.1"), 1);
+	CU_ASSERT_EQUAL(admin("arp del 02:00:00:00:00:02"), 1);
+	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:02"), 1);
+	CU_ASSERT_EQUAL(admin("arp add 00:00:00:00:00:00 10.0.0.1"), 2);
+	CU_ASSERT_EQUAL(admin("arp add 00:1a:2b:3c:4d 10.0.0.1"), 2);
+	CU_ASSERT_EQUAL(admin("arp add 00:1a:2b:3c:4d:5f 10.0.0"), 2);
+
+	/* Delete: the segment is marked for removal and goes when we detach. */
+	CU_ASSERT_EQUAL(admin("arp del 00:1a:2b:3c:4d:5e"), 0);
+	CU_ASSERT(shmctl(shmid, IPC_STAT, &ds) == 0 && ds.shm_nattch == 1);
+	CU_ASSERT(shmget((key_t)key, 0, 0) == -1);
+	seg_detach(h);
+	CU_ASSERT(shmctl(shmid, IPC_STAT, &ds) == -1);
+	CU_ASSERT_EQUAL(admin("arp get 00:1a:2b:3c:4d:5e"), 1);
+}
+
+static void
+test_flush(void)
+{
+	int	 key, shmid;
+	char	 ip[32];
+
+	start();
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
+	CU_ASSERT_EQUAL(admin("arp add 00:1a:2b:3c:4d:5e 192.168.1.10"), 0);
+	CU_ASSERT_EQUAL(admin("arp get 00:1a:2b:3c:4d:5e"), 0);
+	CU_ASSERT_FATAL(arp_line(out, ip, &key, &shmid) == 0);
+
+	CU_ASSERT_EQUAL(admin("route flush"), 0);
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	CU_ASSERT_EQUAL(admin("arp show"), 0);
+	CU_ASSERT(strstr(out, "00:1a:2b:3c:4d:5e") != NULL);
+	CU_ASSERT_EQUAL(admin("arp flush"), 0);
+	CU_ASSERT_EQUAL(admin("arp show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	CU_ASSERT(shmctl(shmid, IPC_STAT, NULL) == -1);
+
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
+	CU_ASSERT_EQUAL(admin("arp add 00:1a:2b:3c:4d:5e 192.168.1.10"), 0);
+	CU_ASSERT_EQUAL(admin("fl"), 0);
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	CU_ASSERT_EQUAL(admin("arp show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "");
+}
+
+/* Clean shutdown removes every segment, semaphore set and key file. */
+static void
+test_shutdown_leaves_nothing(void)
+{
+	pid_t	 pid = start();
+	int	 keys[8], shmids[8], n = 0;
+	char	 ip[32], *line;
+
+	for (int i = 1; i <= 8; i++)
+		CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:%02x 10.0.0.%d",
+		    i, i), 0);
+	CU_ASSERT_EQUAL(admin("arp show"), 0);
+	for (line = out; line && *line && n < 8; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (*line && arp_line(line, ip, &keys[n], &shmids[n]) == 0)
+			n++;
+	}
+	CU_ASSERT_EQUAL_FATAL(n, 8);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+	for (int i = 0; i < n; i++) {
+		CU_ASSERT(shmctl(shmids[i], IPC_STAT, NULL) == -1);
+		CU_ASSERT(shmget(keys[i], 0, 0) == -1 && errno == ENOENT);
+		CU_ASSERT(semget(keys[i], 0, 0) == -1 && errno == ENOENT);
+	}
+	CU_ASSERT(rmdir(tu_path("keys")) == 0);	/* empty */
+}
+
+static void
+test_second_instance(void)
+{
+	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"), tu_dir, NULL };
+	pid_t	 pid = start();
+
+	CU_ASSERT_EQUAL(tu_run(argv, NULL, out, sizeof(out), err, sizeof(err),
+	    5000), 1);
+	CU_ASSERT(strstr(err, "another rtm") != NULL);
+	/* The first one still answers. */
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_EQUAL(kill(pid, 0), 0);
+}
+
+/* Sends a HELLO claiming pid `claim` from peers/client.<pathpid>.sock. */
+static int
+hello_as(uint32_t claim, uint32_t pathpid, uint32_t hdrpid, char *reply,
+    size_t rlen)
+{
+	char			 path[256];
+	uint8_t			 buf[512];
+	struct msg_writer	 w;
+	struct msg_header	 h;
+	struct msg_record	 r;
+	struct msg_reader	 rd;
+	int			 fd, got = -1;
+
+	snprintf(path, sizeof(path), "%s/peers/client.%u.sock", tu_dir, pathpid);
+	if ((fd = uds_bind(path, 0600)) == -1)
+		return -1;
+	memset(&h, 0, sizeof(h));
+	h.version = MSG_VERSION;
+	h.chan = MSG_CHAN_CLIENT;
+	h.pid = hdrpid;
+	msg_begin(&w, buf, sizeof(buf), &h);
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_HELLO;
+	r.u.hello.pid = claim;
+	msg_put(&w, &r);
+	if (uds_sendto(fd, tu_path("rtm.sock"), buf, msg_finish(&w)) == 0) {
+		for (int i = 0; i < 2000; i++) {
+			ssize_t n = uds_recv(fd, buf, sizeof(buf), NULL);
+
+			if (n > 0) {
+				if (msg_open(&rd, buf, (size_t)n, &h, NULL) == 0 &&
+				    msg_next(&rd, &r) == 1) {
+					got = r.type;
+					if (r.type == MSG_ERROR)
+						snprintf(reply, rlen, "%s",
+						    r.u.error.text);
+				}
+				break;
+			}
+			tu_sleep_ms(1);
+		}
+	}
+	close(fd);
+	unlink(path);
+	return got;
+}
+
+static void
+test_pid_spoof_refused(void)
+{
+	char	 why[300] = "";
+	uint32_t me = (uint32_t)getpid(), victim = (uint32_t)getppid();
+
+	start();
+	/* Claims another process's pid everywhere: credentials disagree. */
+	CU_ASSERT_EQUAL(hello_as(victim, victim, victim, why, sizeof(why)),
+	    MSG_ERROR);
+	CU_ASSERT(strstr(why, "pid") != NULL);
+	/* Own path and header, lying record. */
+	CU_ASSERT_EQUAL(hello_as(victim, me, me, why, sizeof(why)), MSG_ERROR);
+	CU_ASSERT_EQUAL(admin("clients"), 0);
+	{
+		int lines = 0;
+
+		for (char *c = out; *c; c++)
+			lines += *c == '\n';
+		CU_ASSERT(lines <= 1);	/* a header at most: nobody registered */
+	}
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	CU_ASSERT(strstr(out, "refused 2") != NULL);
+	/* The honest hello is accepted: the first reply opens a dump. */
+	CU_ASSERT_EQUAL(hello_as(me, me, me, why, sizeof(why)), MSG_SYNC_BEGIN);
+}
+
+static void
+test_batch(void)
+{
+	const char *good =
+	    "# a comment\n"
+	    "route add 10.0.0.0/24 dev eth0\n"
+	    "\n"
+	    "route add 10.0.1.0/24 via 10.0.0.1 dev eth0   # trailing\n"
+	    "arp add 02:00:00:00:00:01 10.0.0.5\n"
+	    "route show\n";
+
+	start();
+	CU_ASSERT_EQUAL(admin_in(good, "-b -"), 0);
+	CU_ASSERT(strstr(out, "10.0.1.0/24 via 10.0.0.1 dev eth0") != NULL);
+
+	/* A syntax error anywhere: nothing is sent. */
+	CU_ASSERT_EQUAL(admin_in("route add 10.0.2.0/24 dev eth0\n"
+	    "route add 10.0.3.1/24 dev eth0\n", "-b -"), 2);
+	CU_ASSERT(strstr(err, ":2:") != NULL);
+	CU_ASSERT_EQUAL(admin("route get 10.0.2.1"), 1);
+
+	/* A refusal stops the batch at that line. */
+	CU_ASSERT_EQUAL(admin_in("route add 10.0.4.0/24 dev eth0\n"
+	    "route add 10.0.0.0/24 dev eth0\n"
+	    "route add 10.0.5.0/24 dev eth0\n", "-b -"), 1);
+	CU_ASSERT(strstr(err, ":2:") != NULL);
+	CU_ASSERT_EQUAL(admin("route get 10.0.4.1"), 0);
+	CU_ASSERT_EQUAL(admin("route get 10.0.5.1"), 1);
+
+	/* -force carries on. */
+	CU_ASSERT_EQUAL(admin_in("route add 10.0.0.0/24 dev eth0\n"
+	    "route add 10.0.5.0/24 dev eth0\n", "-b - -force"), 1);
+	CU_ASSERT_EQUAL(admin("route get 10.0.5.1"), 0);
+}
+
+static void
+test_big_batch(void)
+{
+	size_t	 n = 20000, len = 0;
+	char	*in = malloc(n * 48);
+
+	CU_ASSERT_FATAL(in != NULL);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(in + len,
+		    "route add 10.%zu.%zu.0/24 dev eth%zu\n",
+		    i / 256, i % 256, i % 4);
+	start();
+	CU_ASSERT_EQUAL(admin_in(in, "-b -"), 0);
+	free(in);
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	CU_ASSERT(strstr(out, "routes 20000\n") != NULL);
+	CU_ASSERT_EQUAL(admin("route get 10.78.31.9"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.78.31.0/24 dev eth3\n");
+}
+
+static void
+test_json(void)
+{
+	start();
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 via 10.0.0.1 dev eth0"), 0);
+	CU_ASSERT_EQUAL(admin("route add 10.0.1.0/24 dev eth1"), 0);
+	CU_ASSERT_EQUAL(admin("-j route show"), 0);
+	CU_ASSERT(strstr(out, "[") != NULL);
+	CU_ASSERT(strstr(out,
+	    "{\"dst\":\"10.0.0.0/24\",\"gateway\":\"10.0.0.1\",\"dev\":\"eth0\"}") != NULL);
+	CU_ASSERT(strstr(out, "{\"dst\":\"10.0.1.0/24\",\"dev\":\"eth1\"}") != NULL);
+	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
+	CU_ASSERT_EQUAL(admin("-j arp show"), 0);
+	CU_ASSERT(strstr(out, "\"mac\":\"02:00:00:00:00:01\"") != NULL);
+	CU_ASSERT(strstr(out, "\"ip\":\"10.0.0.5\"") != NULL);
+	CU_ASSERT(strstr(out, "\"shmid\":") != NULL);
+	CU_ASSERT_EQUAL(admin("-j clients"), 0);
+	CU_ASSERT(strstr(out, "[") != NULL);
+}
+
+static void
+test_prefixes(void)
+{
+	start();
+	CU_ASSERT_EQUAL(admin("ro a 10.0.0.0/24 d eth0"), 0);
+	CU_ASSERT_EQUAL(admin("ro sh"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/24 dev eth0\n");
+	CU_ASSERT_EQUAL(admin("st"), 0);
+	CU_ASSERT(strstr(out, "routes 1") != NULL);
+}
+
+static const struct tu_test tests[] = {
+	{ "start_stop", test_start_stop },
+	{ "not_running", test_not_running },
+	{ "route_crud", test_route_crud },
+	{ "route_errors", test_route_errors },
+	{ "arp_crud", test_arp_crud },
+	{ "flush", test_flush },
+	{ "shutdown_leaves_nothing", test_shutdown_leaves_nothing },
+	{ "second_instance", test_second_instance },
+	{ "pid_spoof_refused", test_pid_spoof_refused },
+	{ "batch", test_batch },
+	{ "big_batch", test_big_batch },
+	{ "json", test_json },
+	{ "prefixes", test_prefixes },
+	{ NULL, NULL }
+};
+
+static const struct tu_suite suites[] = {
+	{ "rtm_e2e", tests },
+	{ NULL, NULL }
+};
+
+int
+main(int argc, char *argv[])
+{
+	return tu_main(argc, argv, suites);
+}
