@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -457,6 +458,90 @@ test_prefixes(void)
 	CU_ASSERT(strstr(out, "routes 1") != NULL);
 }
 
+/*
+ * Mutating commands only from root, rtm's own uid or the -g group;
+ * anyone else may read.  Needs root to act as another user.
+ */
+static void
+test_permission_denied(void)
+{
+	char	*add[] = { TU_S(tu_bin("admin/rtm-admin")), TU_S("-d"), tu_dir,
+		    TU_S("route"), TU_S("add"), TU_S("10.9.0.0/16"),
+		    TU_S("dev"), TU_S("eth0"), NULL };
+	char	*show[] = { TU_S(tu_bin("admin/rtm-admin")), TU_S("-d"), tu_dir,
+		    TU_S("route"), TU_S("show"), NULL };
+	char	 root[PATH_MAX], *slash;
+	uid_t	 nobody = 65534;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "(skipped: needs root to run as another uid) ");
+		return;
+	}
+	/* Let the other user reach the run directory. */
+	snprintf(root, sizeof(root), "%s", tu_dir);
+	if ((slash = strrchr(root, '/')) != NULL)
+		*slash = '\0';
+	CU_ASSERT_FATAL(chmod(root, 0755) == 0 && chmod(tu_dir, 0755) == 0);
+	start();
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
+	CU_ASSERT_EQUAL(tu_run_as(nobody, nobody, add, NULL, out, sizeof(out),
+	    err, sizeof(err), 10000), 1);
+	CU_ASSERT(strstr(err, "permission denied") != NULL);
+	CU_ASSERT_EQUAL(tu_run_as(nobody, nobody, show, NULL, out, sizeof(out),
+	    err, sizeof(err), 10000), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/24 dev eth0\n");
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	CU_ASSERT(strstr(out, "routes 1\n") != NULL);
+	chmod(root, 0700);
+}
+
+/* Garbage on rtm.sock is counted and dropped; rtm keeps serving. */
+static void
+test_malformed_counted(void)
+{
+	static uint8_t	 buf[MSG_MAX + 100];
+	char		 want[64];
+	unsigned	 seed = 12345;
+	int		 fd, sent = 0;
+
+	start();
+	fd = uds_bind(tu_path("junk.sock"), 0600);
+	CU_ASSERT_FATAL(fd != -1);
+	for (int i = 0; i < 200; i++) {
+		size_t len = (size_t)(rand_r(&seed) % 200) + 1;
+
+		for (size_t j = 0; j < len; j++)
+			buf[j] = (uint8_t)rand_r(&seed);
+		if (i % 2 == 0) {
+			/* A valid-looking header over random records. */
+			struct msg_writer	w;
+			struct msg_header	h;
+
+			memset(&h, 0, sizeof(h));
+			h.version = MSG_VERSION;
+			h.chan = (uint8_t)(1 + i % 4);
+			h.pid = (uint32_t)getpid();
+			msg_begin(&w, buf, sizeof(buf), &h);
+			w.len = len + MSG_HDR_LEN;
+			w.count = 1 + (uint32_t)(i % 3);
+			len = msg_finish(&w);
+		}
+		if (uds_sendto(fd, tu_path("rtm.sock"), buf, len) == 0)
+			sent++;
+		else
+			tu_sleep_ms(2), i--;
+	}
+	/* One too long to be a datagram of ours. */
+	memset(buf, 0, sizeof(buf));
+	if (uds_sendto(fd, tu_path("rtm.sock"), buf, sizeof(buf)) == 0)
+		sent++;
+	close(fd);
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	snprintf(want, sizeof(want), "malformed %d\n", sent);
+	CU_ASSERT(strstr(out, want) != NULL);
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
+}
+
 static const struct tu_test tests[] = {
 	{ "start_stop", test_start_stop },
 	{ "not_running", test_not_running },
@@ -471,6 +556,8 @@ static const struct tu_test tests[] = {
 	{ "big_batch", test_big_batch },
 	{ "json", test_json },
 	{ "prefixes", test_prefixes },
+	{ "permission_denied", test_permission_denied },
+	{ "malformed_counted", test_malformed_counted },
 	{ NULL, NULL }
 };
 

@@ -171,6 +171,14 @@ int
 tu_run(char *const argv[], const char *input, char *out, size_t outsz,
     char *err, size_t errsz, int timeout_ms)
 {
+	return tu_run_as((uid_t)-1, (gid_t)-1, argv, input, out, outsz, err,
+	    errsz, timeout_ms);
+}
+
+int
+tu_run_as(uid_t uid, gid_t gid, char *const argv[], const char *input,
+    char *out, size_t outsz, char *err, size_t errsz, int timeout_ms)
+{
 	int		 po[2], pe[2], pi[2], status = -1;
 	size_t		 olen = 0, elen = 0, ilen = input ? strlen(input) : 0;
 	size_t		 ioff = 0;
@@ -191,6 +199,10 @@ tu_run(char *const argv[], const char *input, char *out, size_t outsz,
 		dup2(pe[1], 2);
 		close(pi[0]); close(pi[1]); close(po[0]); close(po[1]);
 		close(pe[0]); close(pe[1]);
+		if (gid != (gid_t)-1 && setgid(gid) == -1)
+			_exit(126);
+		if (uid != (uid_t)-1 && setuid(uid) == -1)
+			_exit(126);
 		execv(argv[0], argv);
 		_exit(127);
 	}

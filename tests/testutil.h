@@ -60,6 +60,11 @@ int	 tu_reap(pid_t pid, int timeout_ms);
 int	 tu_run(char *const argv[], const char *input, char *out,
 	    size_t outsz, char *err, size_t errsz, int timeout_ms);
 
+/* The same as another user (uid/gid -1: unchanged); needs root. */
+int	 tu_run_as(uid_t uid, gid_t gid, char *const argv[],
+	    const char *input, char *out, size_t outsz, char *err,
+	    size_t errsz, int timeout_ms);
+
 /* Polls cond(arg) every millisecond until it returns non-zero or
  * timeout_ms passes; returns the last value. */
 int	 tu_wait_until(int (*cond)(void *), void *arg, int timeout_ms);
