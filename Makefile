@@ -46,7 +46,7 @@ ALL_SRC :=	$(IPC_SRC) $(RTMD_SRC) $(ADMIN_SRC) $(CLIENT_SRC) \
 		$(wildcard rtm/main.c admin/main.c client/main.c client/example.c) \
 		$(TEST_SRC) tests/testutil.c tests/sweep.c $(BENCH_SRC)
 
-.PHONY: all check tests asan portable clang demo bench clean help cunit
+.PHONY: all check tests asan portable clang demo bench clean help cunit fuzz
 
 all: $(PROGS)
 
@@ -104,6 +104,27 @@ demo: all
 bench: all
 	@echo "bench: not built yet"
 
+# libFuzzer targets (clang): the wire decoder and the admin parser, each
+# run for FUZZ_TIME seconds from a seed corpus; crashes land in build/fuzz.
+FUZZ_CC =	clang
+FUZZ_TIME =	60
+FUZZ_BASE =	-std=c11 -g -O1 -fno-sanitize-recover=all $(CPPFLAGS) -Iadmin
+FUZZ_FLAGS =	$(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
+fuzz:
+	@mkdir -p build/fuzz/corpus/msg build/fuzz/corpus/parser
+	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=address,undefined \
+	    -o build/fuzz/mkseeds tests/fuzz/mkseeds.c $(IPC_SRC)
+	build/fuzz/mkseeds build/fuzz/corpus/msg
+	cp tests/fuzz/corpus/parser/* build/fuzz/corpus/parser/
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/fuzz_msg tests/fuzz/fuzz_msg.c \
+	    $(IPC_SRC)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/fuzz_parser \
+	    tests/fuzz/fuzz_parser.c $(ADMIN_SRC) $(IPC_SRC)
+	cd build/fuzz && ./fuzz_msg -max_total_time=$(FUZZ_TIME) \
+	    -max_len=65536 -print_final_stats=1 corpus/msg
+	cd build/fuzz && ./fuzz_parser -max_total_time=$(FUZZ_TIME) \
+	    -max_len=4096 -print_final_stats=1 corpus/parser
+
 clean:
 	rm -rf build
 	find ipc rtm admin client tests -name '*.[oad]' -exec rm -f {} +
@@ -118,6 +139,7 @@ help:
 	@echo "  clang          build everything with clang"
 	@echo "  demo           start rtm, two clients and an admin session"
 	@echo "  bench          run the performance benchmark"
+	@echo "  fuzz           libFuzzer on the decoder and parser (FUZZ_TIME=s)"
 	@echo "  clean          remove build products"
 	@echo "Variables: CC, OPT, PREFIX ($(PREFIX)), DESTDIR, B (build prefix)"
 
