@@ -549,7 +549,7 @@ seg_sweep(const char *dir, unsigned *removed)
 			} else
 				count += (unsigned)r;
 		}
-		/* Without its key file, a segment we failed to remove is lost. */
+		/* Without the key file, what we failed to remove is lost. */
 		if (!keep && unlink(path) == -1 && errno != ENOENT && err == 0)
 			err = errno;
 	}

@@ -81,7 +81,8 @@ int	seg_create(const char *dir, const struct addr_mac *mac, uint32_t ip,
 /*
  * Finds this MAC's existing segment by probing its key file's keys and
  * checking the header (magic, version, MAC), attaches it read-write and
- * finds its semaphore.  Used by a restarted rtm.  ENOENT when none.
+ * finds its semaphore (making a new one if a crash left none).  Used by
+ * a restarted rtm.  ENOENT when none.
  */
 int	seg_adopt(const char *dir, const struct addr_mac *mac, struct seg *out);
 /* Under the semaphore, with the seqlock.  ip in host order. */
@@ -104,7 +105,9 @@ int	seg_nattch(int shmid);
  * Removes every segment and semaphore set that key files under DIR/keys
  * lead to and whose header names that key file's MAC, and unlinks the
  * key files.  Objects whose header does not match are left alone (they
- * are someone else's).  *removed counts segments removed.
+ * are someone else's), except the two shapes a creator killed inside
+ * seg_create leaves (docs/segments.md, "Sweep").  *removed counts
+ * segments removed.  Not for a DIR that a live rtm is using.
  */
 int	seg_sweep(const char *dir, unsigned *removed);
 

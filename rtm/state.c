@@ -352,14 +352,13 @@ state_sweep_stale(struct rtm *env)
 		if (addr_mac_parse(name, &mac, NULL) == -1 ||
 		    mactable_get(env->arp, &mac) != NULL)
 			continue;
+		/*
+		 * A key file without a valid segment may still lead to crash
+		 * remnants that only rtm -C (seg_sweep) recognises: keep it.
+		 */
 		if (seg_adopt(env->dir, &mac, &s) == 0) {
 			seg_destroy(env->dir, &s);
 			removed++;
-		} else {
-			char kp[PATH_MAX];
-
-			if (seg_keypath(kp, sizeof(kp), env->dir, &mac) == 0)
-				unlink(kp);
 		}
 	}
 	closedir(d);
