@@ -20,7 +20,9 @@
  *
  * The library starts no thread, installs no signal handler unless asked
  * to (rtmc_sigusr1_install()), never prints and never exits.  Nothing
- * blocks except rtmc_open(), which has a deadline.  Failing functions
+ * blocks except rtmc_open(), which has a deadline, and rtmc_close(),
+ * which retries its goodbye for at most 100 ms while rtm's socket is
+ * full.  Failing functions
  * return -1 (or NULL) with errno set.  A handle is not thread-safe; use
  * it from one thread at a time.  Only one handle may be open per process
  * (its socket is named after the pid).
@@ -36,6 +38,7 @@
 
 #define RTMC_TIMEOUT_DEFAULT	5000	/* ms, rtmc_open() with timeout 0 */
 #define RTMC_ACK_INTERVAL	100	/* ms between acks while changes flow */
+#define RTMC_IDLE_DEFAULT	5000	/* ms of silence before probing rtm */
 #define RTMC_IFNAMSIZ		16	/* interface name incl. NUL */
 #define RTMC_MAC_LEN		6
 #define RTMC_IPV4_STRLEN	16	/* "255.255.255.255" + NUL */
@@ -112,6 +115,8 @@ typedef void	rtmc_event_cb(struct rtmc *h, const struct rtmc_event *ev,
 struct rtmc_opts {
 	rtmc_event_cb	*cb;		/* may be NULL */
 	void		*cb_arg;
+	int		 idle_ms;	/* probe rtm after this long without a
+					 * datagram; 0: RTMC_IDLE_DEFAULT */
 };
 
 /* Counters for diagnostics and tests. */
@@ -131,6 +136,7 @@ struct rtmc_stats {
 	uint64_t	dumps;		/* full dumps loaded */
 	uint64_t	resyncs_sent;	/* RESYNC requests sent */
 	uint64_t	acks_sent;
+	uint64_t	probes;		/* acks sent because rtm was silent */
 	uint64_t	signals;	/* SIGUSR1s handled */
 	uint64_t	signal_clears;	/* ... that found no FLUSH and cleared */
 };
@@ -164,8 +170,6 @@ int	 rtmc_default_dir(char *buf, size_t size);
  *	ECONNRESET		rtm is shutting down
  *	EADDRINUSE		this process already has a handle open
  *	ENAMETOOLONG		DIR is too long for a socket path
- *	EINTR			a signal arrived during the wait; the caller
- *				may retry (nothing is left behind)
  * and the errors of socket(2), bind(2) and malloc(3).
  */
 struct rtmc	*rtmc_open(const char *dir, const struct rtmc_opts *opts,
@@ -174,7 +178,9 @@ struct rtmc	*rtmc_open(const char *dir, const struct rtmc_opts *opts,
 /*
  * rtmc_close: empties the mirror, detaches every segment, tells rtm
  * GOODBYE (unless it is gone), closes and unlinks the socket and frees
- * the handle.  NULL is ignored.  Preserves errno.
+ * the handle.  NULL is ignored.  Preserves errno.  In a child created by
+ * fork() after rtmc_open(), it only releases the child's copy: the
+ * registration, the socket file and the goodbye belong to the parent.
  */
 void	 rtmc_close(struct rtmc *h);
 
@@ -186,7 +192,7 @@ int	 rtmc_fd(const struct rtmc *h);
 
 /*
  * rtmc_timeout: milliseconds until rtmc_dispatch() has timed work to do
- * (an acknowledgement or a resync request that is due), 0 when it is
+ * (an acknowledgement, a resync request or an idle probe), 0 when it is
  * due now, -1 when there is none.  Use it as the poll timeout.
  */
 int	 rtmc_timeout(const struct rtmc *h);
@@ -203,11 +209,20 @@ int	 rtmc_timeout(const struct rtmc *h);
  * dump the mirror holds, makes the library send RESYNC and ignore
  * changes until the next dump; the dump then empties the mirror
  * (RTMC_EV_RESYNC), reloads it and ends with RTMC_EV_SYNC.  Lookups
- * keep answering from the last consistent mirror meanwhile.
+ * keep answering from the last consistent mirror until the dump
+ * begins; while a dump is loading (stats.synced is 0) the mirror is
+ * partial.  rtm sends a dump contiguously, so a dispatch that finds it
+ * queued loads it whole.
+ *
+ * rtm sends a heartbeat every second to an idle client, so silence
+ * means trouble: after opts->idle_ms without a datagram the library
+ * sends an acknowledgement as a probe, which finds out whether rtm died
+ * (its socket is gone) or was restarted (the new rtm answers that this
+ * client is not registered).
  *
  * Returns the number of records applied (0 or more), or -1 with errno:
- * ECONNRESET once rtm has said GOODBYE (it shut down) or its socket is
- * gone; the callback has had RTMC_EV_GONE, the mirror keeps its last
+ * ECONNRESET once rtm has said GOODBYE (it shut down), its socket is
+ * gone, or it no longer knows this client (restarted); the callback has had RTMC_EV_GONE, the mirror keeps its last
  * contents, and every later call returns ECONNRESET too (close the
  * handle; open a new one to reconnect).  Other errno values are
  * failures of recv(2).

@@ -218,13 +218,15 @@ struct msg_record {
 		} reply_client;
 		struct {
 			uint32_t reqid;
-			char	 name[MSG_STAT_NAME_LEN]; /* NUL terminated */
+			/* 1..23 of '!'..'~' (no spaces), NUL terminated */
+			char	 name[MSG_STAT_NAME_LEN];
 			uint64_t value;
 		} reply_stat;
 		struct {
 			uint32_t reqid;
 			uint16_t status;	/* enum msg_status */
-			char	 text[MSG_TEXT_MAX + 1];	/* NUL terminated */
+			/* 0..MSG_TEXT_MAX of ' '..'~', NUL terminated */
+			char	 text[MSG_TEXT_MAX + 1];
 		} reply_end;
 		struct {
 			uint16_t status;
@@ -241,19 +243,31 @@ struct msg_writer {
 	uint32_t	 count;
 };
 
+/*
+ * Writes the header: magic and version from the constants (h->version
+ * and h->length are ignored), the rest from h.  cap is clipped to
+ * MSG_MAX; with cap < MSG_HDR_LEN nothing is written, msg_put() fails
+ * with ENOSPC and msg_finish() returns 0.
+ */
 void	 msg_begin(struct msg_writer *w, uint8_t *buf, size_t cap,
 	    const struct msg_header *h);
 /*
  * Appends one record.  Returns 0, or -1 with errno = ENOSPC when it
  * does not fit (the writer is unchanged; finish and start a new
- * datagram), or EINVAL when a field is out of range or the type is
- * unknown (nothing invalid is ever packed).
+ * datagram), or EINVAL when a field is out of range, the type is
+ * unknown or not allowed on the header's channel, or the header itself
+ * would be refused (nothing msg_open() would reject is ever packed;
+ * EINVAL is reported before ENOSPC).  Bytes the wire does not carry
+ * are written as zero: a route's gateway without has_gw, anything
+ * after a name's NUL, an ADMIN_REQ's arguments its op does not use.
  */
 int	 msg_put(struct msg_writer *w, const struct msg_record *r);
-/* Patches length and count into the header; returns the datagram size. */
+/* Patches length and count into the header; returns the datagram size
+ * (0 for a writer msg_begin() could not set up). */
 size_t	 msg_finish(struct msg_writer *w);
 /* Bytes a record of this type (and op, for ADMIN_REQ; text length for
- * REPLY_END and ERROR) takes on the wire. */
+ * REPLY_END and ERROR) takes on the wire; 0 for an unknown type or op
+ * or a text longer than MSG_TEXT_MAX. */
 size_t	 msg_record_size(const struct msg_record *r);
 
 /* Reading a datagram. */
@@ -269,11 +283,18 @@ struct msg_reader {
  * channel, record types allowed on that channel, field ranges) and
  * positions the reader on the first record.  Returns 0, or -1 with
  * errno = EBADMSG (EPROTONOSUPPORT for a foreign version) and *why
- * naming the problem.
+ * naming the problem; a failed reader yields no records.  h and why
+ * may be NULL.  *h is filled whenever len >= MSG_HDR_LEN, even when
+ * the datagram is then refused (for logging only: untrusted then).
+ * Never reads outside buf[0..len).
  */
 int	 msg_open(struct msg_reader *rd, const void *buf, size_t len,
 	    struct msg_header *h, const char **why);
-/* Unpacks the next record: 1 when *r was filled, 0 at the end. */
+/*
+ * Unpacks the next record: 1 when *r was filled, 0 at the end.  Fields
+ * the record does not carry are zero.  The buffer must stay unchanged
+ * since msg_open(); if it changed into something invalid, 0.
+ */
 int	 msg_next(struct msg_reader *rd, struct msg_record *r);
 
 const char *msg_type_name(uint16_t type);

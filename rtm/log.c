@@ -13,6 +13,30 @@
 
 static int	log_foreground = 1;
 static int	log_verbose;
+static int	log_fac = LOG_DAEMON;
+
+/* -l FACILITY: daemon, user, local0 .. local7. */
+int
+log_facility(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 fac;
+	} facs[] = {
+		{ "daemon", LOG_DAEMON }, { "user", LOG_USER },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+
+	for (size_t i = 0; i < sizeof(facs) / sizeof(facs[0]); i++)
+		if (strcmp(name, facs[i].name) == 0) {
+			log_fac = facs[i].fac;
+			return 0;
+		}
+	return -1;
+}
 
 void
 log_init(int foreground, int verbose)
@@ -23,7 +47,7 @@ log_init(int foreground, int verbose)
 	if (!foreground) {
 		/* Also how SIGHUP reopens the log. */
 		closelog();
-		openlog("rtm", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog("rtm", LOG_PID | LOG_NDELAY, log_fac);
 	}
 }
 

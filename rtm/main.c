@@ -25,17 +25,28 @@
 
 static int	sigpipe[2] = { -1, -1 };
 
+/* dir/name into buf; the run directory's length is checked at start,
+ * so overflow here is a bug, not an operator error. */
+static void
+join(char *buf, size_t len, const char *dir, const char *name)
+{
+	if (snprintf(buf, len, "%s/%s", dir, name) >= (int)len)
+		fatalx("path too long: %s/%s", dir, name);
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: rtm [-fhVv] [-d DIR] [-g GROUP] [-s STATEFILE]\n"
+	    "usage: rtm [-fhnVv] [-d DIR] [-g GROUP] [-l FACILITY] [-s STATEFILE]\n"
 	    "       rtm -C [-d DIR]\n"
 	    "  -C         remove what a crashed rtm left in DIR and exit\n"
 	    "  -f         stay in the foreground, log to stderr\n"
 	    "  -d DIR     run directory (default $RTM_DIR, else /var/run/rtm\n"
 	    "             as root, else ${TMPDIR:-/tmp}/rtm-$UID)\n"
 	    "  -g GROUP   members of GROUP may change the tables too\n"
+	    "  -l FAC     syslog facility: daemon (default), user, local0..7\n"
+	    "  -n         check the state file, print what it holds, exit\n"
 	    "  -s FILE    state file (default /var/lib/rtm/rtm.state as root,\n"
 	    "             else DIR/rtm.state); FILE.journal holds recent changes\n"
 	    "  -v         verbose (debug) logging\n"
@@ -87,7 +98,9 @@ default_dir(char *buf, size_t len)
 		return "/var/run/rtm";
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
-	snprintf(buf, len, "%s/rtm-%u", tmp, (unsigned)geteuid());
+	if (snprintf(buf, len, "%s/rtm-%u", tmp, (unsigned)geteuid()) >=
+	    (int)len)
+		fatalx("TMPDIR too long: %s", tmp);
 	return buf;
 }
 
@@ -103,7 +116,7 @@ default_statefile(struct rtm *env, char *buf, size_t len)
 			fatal("/var/lib/rtm");
 		return "/var/lib/rtm/rtm.state";
 	}
-	snprintf(buf, len, "%s/rtm.state", env->dir);
+	join(buf, len, env->dir, "rtm.state");
 	return buf;
 }
 
@@ -138,15 +151,23 @@ ensure_dir(const char *path, mode_t mode, int strict)
 static void
 rundir_setup(struct rtm *env)
 {
+	char *real;
+
 	if (strlen(env->dir) + PEER_PATH_SLACK > UDS_PATH_MAX)
 		fatalx("%s: run directory path too long (at most %d bytes)",
 		    env->dir, UDS_PATH_MAX - PEER_PATH_SLACK);
 	if (ensure_dir(env->dir, 0755, 1) == -1)
 		fatal("run directory %s", env->dir);
-	snprintf(env->sockpath, sizeof(env->sockpath), "%s/%s", env->dir,
-	    RTM_SOCK);
-	snprintf(env->peerdir, sizeof(env->peerdir), "%s/%s", env->dir,
-	    RTM_PEERDIR);
+	/* Peers are known by their socket paths: one spelling only. */
+	if ((real = realpath(env->dir, NULL)) == NULL)
+		fatal("run directory %s", env->dir);
+	if (strlen(real) + PEER_PATH_SLACK > UDS_PATH_MAX)
+		fatalx("%s: run directory path too long (at most %d bytes)",
+		    real, UDS_PATH_MAX - PEER_PATH_SLACK);
+	memcpy(env->dir, real, strlen(real) + 1);
+	free(real);
+	join(env->sockpath, sizeof(env->sockpath), env->dir, RTM_SOCK);
+	join(env->peerdir, sizeof(env->peerdir), env->dir, RTM_PEERDIR);
 	/* Sticky and writable for all: anyone may register, nobody may
 	 * remove another's socket; credentials decide the rest. */
 	if (ensure_dir(env->peerdir, 01733, 0) == -1)
@@ -163,7 +184,7 @@ lock_instance(struct rtm *env)
 	struct flock	 fl;
 	int		 fd, n;
 
-	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_PIDFILE);
+	join(path, sizeof(path), env->dir, RTM_PIDFILE);
 	if ((fd = open(path, O_RDWR | O_CREAT, 0644)) == -1)
 		fatal("%s", path);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -200,7 +221,7 @@ cleanup_dir(struct rtm *env)
 	unsigned	 segs = 0, socks = 0;
 	int		 fd;
 
-	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_PIDFILE);
+	join(path, sizeof(path), env->dir, RTM_PIDFILE);
 	if ((fd = open(path, O_RDWR)) != -1) {
 		memset(&fl, 0, sizeof(fl));
 		fl.l_type = F_WRLCK;
@@ -216,7 +237,7 @@ cleanup_dir(struct rtm *env)
 		fatal("-C: %s", path);
 	if (seg_sweep(env->dir, &segs) == -1 && errno != ENOENT)
 		log_warn("-C: %s/%s", env->dir, SEG_KEYDIR);
-	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_PEERDIR);
+	join(path, sizeof(path), env->dir, RTM_PEERDIR);
 	if ((d = opendir(path)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			char sock[PATH_MAX];
@@ -232,10 +253,10 @@ cleanup_dir(struct rtm *env)
 		}
 		closedir(d);
 	}
-	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_SOCK);
+	join(path, sizeof(path), env->dir, RTM_SOCK);
 	if (unlink(path) == 0)
 		socks++;
-	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_PIDFILE);
+	join(path, sizeof(path), env->dir, RTM_PIDFILE);
 	unlink(path);
 	if (fd != -1)
 		close(fd);
@@ -310,7 +331,7 @@ shutdown_all(struct rtm *env, int lockfd)
 	close(env->sock);
 	unlink(env->sockpath);
 	state_free(env);
-	snprintf(path, sizeof(path), "%s/%s", env->dir, RTM_PIDFILE);
+	join(path, sizeof(path), env->dir, RTM_PIDFILE);
 	unlink(path);
 	close(lockfd);
 }
@@ -436,11 +457,12 @@ main(int argc, char *argv[])
 	char		 dbuf[PATH_MAX], sbuf[PATH_MAX];
 	const char	*dir = NULL, *group = NULL, *statefile = NULL;
 	int		 ch, verbose = 0, lockfd, ready = -1, clean = 0;
+	int		 check = 0;
 
 	memset(&env, 0, sizeof(env));
 	env.foreground = 0;
 	env.admin_gid = (gid_t)-1;
-	while ((ch = getopt(argc, argv, "Cd:fg:hs:vV")) != -1) {
+	while ((ch = getopt(argc, argv, "Cd:fg:hl:ns:vV")) != -1) {
 		switch (ch) {
 		case 'C':
 			clean = 1;
@@ -457,6 +479,16 @@ main(int argc, char *argv[])
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'l':
+			if (log_facility(optarg) == -1) {
+				fprintf(stderr, "rtm: -l %s: unknown syslog "
+				    "facility\n", optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+			check = 1;
+			break;
 		case 's':
 			statefile = optarg;
 			break;
@@ -492,6 +524,13 @@ main(int argc, char *argv[])
 	umask(022);
 	if (clean)
 		return cleanup_dir(&env);
+	if (check) {
+		if (statefile == NULL)
+			statefile = default_statefile(&env, sbuf, sizeof(sbuf));
+		if (state_init(&env) == -1)
+			fatal("tables");
+		return persist_check(&env, statefile) == 0 ? 0 : 1;
+	}
 
 	if (!env.foreground)
 		ready = daemonize();

@@ -480,10 +480,10 @@ load_file(struct rtm *env, const char *path, int snapshot, int *fdp)
 
 	/* O_APPEND: after a snapshot truncates the journal, appends must
 	 * start at 0 again, not leave a hole where the old end was. */
-	fd = open(path, snapshot ? O_RDONLY : O_RDWR | O_CREAT | O_APPEND,
-	    0600);
+	fd = open(path, snapshot || env->dry ? O_RDONLY :
+	    O_RDWR | O_CREAT | O_APPEND, 0600);
 	if (fd == -1) {
-		if (snapshot && errno == ENOENT)
+		if ((snapshot || env->dry) && errno == ENOENT)
 			return 0;
 		log_warn("%s", path);
 		return -1;
@@ -495,7 +495,10 @@ load_file(struct rtm *env, const char *path, int snapshot, int *fdp)
 		close(fd);
 		return -1;
 	}
-	if (bad) {
+	if (bad && env->dry) {
+		log_warnx("%s: torn tail after %u records (%s); rtm will "
+		    "discard it", path, count, why);
+	} else if (bad) {
 		/* Never acknowledged: a write cut short by a crash. */
 		log_warnx("%s: discarding torn tail after %u records (%s)",
 		    path, count, why);
@@ -507,7 +510,7 @@ load_file(struct rtm *env, const char *path, int snapshot, int *fdp)
 	}
 	if (count > 0)
 		log_info("%s: %u records loaded", path, count);
-	if (fdp != NULL) {
+	if (fdp != NULL && !env->dry) {
 		lseek(fd, 0, SEEK_END);
 		*fdp = fd;
 	} else
@@ -565,6 +568,28 @@ persist_open(struct rtm *env, const char *path)
 		log_warn("snapshot %s", ps->path);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * rtm -n: loads the state into the tables without touching segments or
+ * writing anything, and reports.  0 when the state would load.
+ */
+int
+persist_check(struct rtm *env, const char *path)
+{
+	char jpath[PATH_MAX + 16];
+
+	crc_init();
+	snprintf(jpath, sizeof(jpath), "%s.journal", path);
+	env->dry = 1;
+	env->loading = 1;
+	if (load_file(env, path, 1, NULL) == -1 ||
+	    load_file(env, jpath, 0, NULL) == -1)
+		return -1;
+	log_info("%s: ok: %zu routes, %zu ARP entries, seq %llu", path,
+	    rtable_count(env->routes), mactable_count(env->arp),
+	    (unsigned long long)env->seq);
 	return 0;
 }
 

@@ -123,12 +123,14 @@ struct rtm {
 
 	struct persist	*persist;	/* NULL: not durable */
 	int		 loading;	/* replaying state: no journal */
+	int		 dry;		/* rtm -n: tables only, no segments */
 
 	struct rtm_stats stats;
 };
 
 /* log.c */
 void	log_init(int foreground, int verbose);
+int	log_facility(const char *name);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -157,6 +159,7 @@ void	state_sweep_stale(struct rtm *);
 
 /* persist.c */
 int	persist_open(struct rtm *, const char *path);
+int	persist_check(struct rtm *, const char *path);
 int	persist_commit(struct rtm *);
 int	persist_snapshot(struct rtm *);
 void	persist_close(struct rtm *);

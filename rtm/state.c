@@ -207,7 +207,7 @@ state_arp_set(struct rtm *env, const struct addr_mac *mac, uint32_t ip,
 		return -1;
 	}
 	if (e != NULL) {
-		if (seg_write_ip(&e->seg, ip) == -1) {
+		if (!env->dry && seg_write_ip(&e->seg, ip) == -1) {
 			log_warn("arp: write segment %d", e->seg.shmid);
 			*status = MSG_ST_INTERNAL;
 			*why = "cannot write shared segment";
@@ -222,7 +222,9 @@ state_arp_set(struct rtm *env, const struct addr_mac *mac, uint32_t ip,
 	}
 
 	memset(&fresh, 0, sizeof(fresh));
-	if (env->loading && seg_adopt(env->dir, mac, &fresh.seg) == 0) {
+	if (env->dry)
+		fresh.seg.shmid = -1;
+	else if (env->loading && seg_adopt(env->dir, mac, &fresh.seg) == 0) {
 		/*
 		 * Left by an rtm that crashed: readers may still be attached,
 		 * so keep it, and make sure it says what the state says.
@@ -238,7 +240,7 @@ state_arp_set(struct rtm *env, const struct addr_mac *mac, uint32_t ip,
 		} else
 			env->stats.adopted++;
 	}
-	if (fresh.seg.hdr == NULL && seg_create(env->dir, mac, ip,
+	if (!env->dry && fresh.seg.hdr == NULL && seg_create(env->dir, mac, ip,
 	    RTM_SEG_MODE, env->instance, &fresh.seg) == -1) {
 		*why = seg_error(status);
 		log_warn("arp: create segment");
@@ -276,7 +278,7 @@ state_arp_del(struct rtm *env, const struct addr_mac *mac, uint16_t *status,
 	persist_arp_del(env, mac);
 	env->arp_digest -= digest_arp(mac, old.ip);
 	announce_arp(env, MSG_ARP_DEL, mac, &old);
-	if (seg_destroy(env->dir, &old.seg) == -1)
+	if (!env->dry && seg_destroy(env->dir, &old.seg) == -1)
 		log_warn("arp: remove segment %d", old.seg.shmid);
 	return 0;
 }
@@ -288,7 +290,7 @@ destroy_one(const struct addr_mac *mac, void *value, void *arg)
 	struct rtm		*env = arg;
 	char			 m[ADDR_MAC_STRLEN];
 
-	if (seg_destroy(env->dir, &e->seg) == -1)
+	if (!env->dry && seg_destroy(env->dir, &e->seg) == -1)
 		log_warn("arp: remove segment of %s",
 		    addr_mac_format(mac, m));
 	return 0;

@@ -1,0 +1,1174 @@
+/*
+ * rtmc.c: librtmc's session with rtm: registration, the notification
+ * stream, sequence checking, resyncs, acknowledgements, SIGUSR1.
+ *
+ * The handle is a small state machine driven only by what arrives on
+ * its socket and by the caller's calls:
+ *
+ *	HELLO ---SYNC_BEGIN---> LOADING ---SYNC_END---> SYNCED
+ *	                          ^   |                   |
+ *	                SYNC_BEGIN|   | bad dump     gap, other instance,
+ *	                          |   v                   | SIGUSR1 w/o FLUSH
+ *	                        WAITING <-----------------+
+ *
+ * and GONE from anywhere once rtm says GOODBYE or its socket vanishes.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "mactable.h"
+#include "mirror.h"
+#include "msg.h"
+#include "rtable.h"
+#include "rtmc.h"
+#include "uds.h"
+
+#define RTMC_SOCK		"rtm.sock"
+#define RTMC_PEERDIR		"peers"
+#define RTMC_DISPATCH_BURST	4096	/* datagrams per rtmc_dispatch() */
+#define RTMC_RETRY_MS		10	/* a send that found rtm's queue full */
+#define RTMC_RESYNC_RETRY_MS	2000	/* RESYNC unanswered: ask again */
+#define RTMC_GOODBYE_MS		100	/* how long close tries a full queue */
+
+enum rtmc_state {
+	ST_HELLO,		/* registered, first dump not begun */
+	ST_LOADING,		/* inside a dump */
+	ST_SYNCED,		/* applying changes */
+	ST_WAITING,		/* RESYNC asked for; ignoring changes */
+	ST_GONE,		/* rtm went away */
+};
+
+struct rtmc {
+	char		 dir[PATH_MAX];
+	char		 rtm_path[UDS_PATH_MAX + 1];
+	char		 my_path[UDS_PATH_MAX + 1];
+	int		 fd;
+	pid_t		 pid;
+	uint8_t		*buf;		/* MSG_MAX bytes */
+	uint64_t	 out_seq;	/* our datagram counter */
+
+	struct mirror	 m;
+	rtmc_event_cb	*cb;
+	void		*cb_arg;
+	int		 in_cb;
+
+	enum rtmc_state	 state;
+	uint64_t	 seq;		/* last applied table seq */
+	uint64_t	 instance;	/* rtm instance of the current dump */
+	uint64_t	 dump_seq;	/* from SYNC_BEGIN */
+	uint32_t	 dump_routes;
+	uint32_t	 dump_arp;
+	int		 synced_once;
+	int		 cleared;	/* WAITING: mirror already emptied */
+
+	int		 ack_pending;
+	unsigned long long ack_due;	/* ns, monotonic */
+	unsigned long long last_ack;
+	unsigned long long resync_due;	/* WAITING: when to (re)send RESYNC */
+
+	unsigned long long last_rx;	/* last valid datagram from rtm */
+	unsigned long long idle_ns;	/* silence before a probe */
+
+	int		 flush_seen;	/* FLUSH since last SIGUSR1 handled */
+	int		 sig_pending;
+
+	int		 refused;	/* ERROR from rtm */
+	uint16_t	 err_status;
+	char		 err_text[MSG_TEXT_MAX + 1];
+
+	struct rtmc_stats st;
+};
+
+static unsigned long long
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL +
+	    (unsigned long long)ts.tv_nsec;
+}
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int	saved = errno;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+/* Conversions between the wire/ipc types and the public ones. */
+
+static void
+route_export(const struct addr_route *a, struct rtmc_route *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->dst = a->dst.addr;
+	r->len = a->dst.len;
+	r->has_gw = a->has_gw ? 1 : 0;
+	r->gw = a->has_gw ? a->gw : 0;
+	memcpy(r->ifname, a->ifname, sizeof(r->ifname));
+	r->ifname[sizeof(r->ifname) - 1] = '\0';
+}
+
+static void
+arp_export(const struct addr_mac *mac, int32_t key, int32_t shmid,
+    struct rtmc_arp *a)
+{
+	memset(a, 0, sizeof(*a));
+	memcpy(a->mac, mac->b, sizeof(a->mac));
+	a->key = key;
+	a->shmid = shmid;
+}
+
+static void
+emit(struct rtmc *h, struct rtmc_event *ev)
+{
+	if (h->cb == NULL)
+		return;
+	h->in_cb++;
+	h->cb(h, ev, h->cb_arg);
+	h->in_cb--;
+}
+
+static void
+emit_simple(struct rtmc *h, enum rtmc_event_type type, uint64_t seq)
+{
+	struct rtmc_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.seq = seq;
+	emit(h, &ev);
+}
+
+/* Sending to rtm. */
+
+static void
+become_gone(struct rtmc *h)
+{
+	if (h->state == ST_GONE)
+		return;
+	h->state = ST_GONE;
+	h->ack_pending = 0;
+	emit_simple(h, RTMC_EV_GONE, h->seq);
+}
+
+/*
+ * One record in one CLIENT datagram to rtm.sock.  Returns UDS_SENT,
+ * UDS_FULL (try later), or UDS_GONE/UDS_FAILED with errno.
+ */
+static enum uds_fate
+send_record(struct rtmc *h, const struct msg_record *rec)
+{
+	uint8_t			 buf[128];
+	struct msg_writer	 w;
+	struct msg_header	 hdr;
+	size_t			 len;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = MSG_VERSION;
+	hdr.chan = MSG_CHAN_CLIENT;
+	hdr.pid = (uint32_t)h->pid;
+	hdr.seq = ++h->out_seq;
+	msg_begin(&w, buf, sizeof(buf), &hdr);
+	if (msg_put(&w, rec) == -1)
+		return UDS_FAILED;
+	len = msg_finish(&w);
+	if (uds_sendto(h->fd, h->rtm_path, buf, len) == 0)
+		return UDS_SENT;
+	return uds_fate(errno);
+}
+
+/* A send failure that means rtm is gone ends the session. */
+static void
+sent_or_gone(struct rtmc *h, enum uds_fate f)
+{
+	if (f == UDS_GONE)
+		become_gone(h);
+}
+
+static void
+send_ack(struct rtmc *h, unsigned long long now)
+{
+	struct msg_record	rec;
+	enum uds_fate		f;
+
+	if (h->state != ST_SYNCED) {
+		h->ack_pending = 0;
+		return;
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_ACK;
+	rec.u.ack.seq = h->seq;
+	rec.u.ack.digest = mirror_digest(&h->m);
+	f = send_record(h, &rec);
+	if (f == UDS_SENT) {
+		h->ack_pending = 0;
+		h->last_ack = now;
+		h->st.acks_sent++;
+		return;
+	}
+	/* Full: try again shortly.  Otherwise the next change or probe
+	 * sends a fresh one. */
+	h->ack_pending = f == UDS_FULL;
+	h->ack_due = now + RTMC_RETRY_MS * 1000000ULL;
+	if (f != UDS_FULL)
+		h->last_ack = now;
+	sent_or_gone(h, f);
+}
+
+/* Asks for an ack no sooner than RTMC_ACK_INTERVAL after the last. */
+static void
+schedule_ack(struct rtmc *h, int now_please)
+{
+	unsigned long long now = now_ns();
+	unsigned long long next = h->last_ack +
+	    RTMC_ACK_INTERVAL * 1000000ULL;
+
+	h->ack_pending = 1;
+	h->ack_due = now_please || h->last_ack == 0 || next < now ? now : next;
+	if (now_please)
+		send_ack(h, now);
+}
+
+static void
+send_resync(struct rtmc *h, unsigned long long now)
+{
+	struct msg_record	rec;
+	enum uds_fate		f;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_RESYNC;
+	rec.u.resync.seq = h->seq;
+	f = send_record(h, &rec);
+	if (f == UDS_SENT) {
+		h->st.resyncs_sent++;
+		/* If no dump begins, ask again: the request may be lost
+		 * with a queue rtm dropped. */
+		h->resync_due = now + RTMC_RESYNC_RETRY_MS * 1000000ULL;
+		return;
+	}
+	h->resync_due = now + RTMC_RETRY_MS * 1000000ULL;
+	sent_or_gone(h, f);
+}
+
+/* Empties the mirror ahead of a dump, telling the caller once. */
+static void
+clear_for_resync(struct rtmc *h)
+{
+	mirror_clear(&h->m, MIRROR_ALL);
+	if (!h->cleared) {
+		h->cleared = 1;
+		emit_simple(h, RTMC_EV_RESYNC, h->seq);
+	}
+}
+
+/*
+ * The mirror can no longer be trusted to follow: ask for a dump.  The
+ * mirror keeps answering until the dump begins, unless clear says it
+ * must be emptied now.
+ */
+static void
+request_resync(struct rtmc *h, int clear)
+{
+	if (h->state == ST_GONE)
+		return;
+	h->st.gaps += !clear;
+	h->state = ST_WAITING;
+	h->cleared = 0;
+	h->ack_pending = 0;
+	if (clear)
+		clear_for_resync(h);
+	send_resync(h, now_ns());
+}
+
+/* Records. */
+
+static uint64_t
+change_seq(const struct msg_record *rec)
+{
+	switch (rec->type) {
+	case MSG_ROUTE_ADD:
+	case MSG_ROUTE_CHANGE:
+	case MSG_ROUTE_DEL:
+		return rec->u.route.seq;
+	case MSG_ARP_ADD:
+	case MSG_ARP_CHANGE:
+	case MSG_ARP_DEL:
+		return rec->u.arp.seq;
+	case MSG_FLUSH:
+		return rec->u.flush.seq;
+	}
+	return 0;
+}
+
+/*
+ * Applies one change (or dump entry) to the mirror and reports it.
+ * Returns 0, or -1 when the mirror could not follow (no memory).
+ */
+static int
+apply(struct rtmc *h, const struct msg_record *rec, uint64_t seq, int dump)
+{
+	struct rtmc_event	 ev;
+	struct addr_route	 old;
+	struct mirror_arp	 olda;
+	int			 replaced, created, what;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = seq;
+	ev.dump = dump;
+	switch (rec->type) {
+	case MSG_ROUTE_ADD:
+	case MSG_ROUTE_CHANGE:
+		if (mirror_route_set(&h->m, &rec->u.route.route, &old,
+		    &replaced) == -1)
+			return -1;
+		ev.type = rec->type == MSG_ROUTE_ADD ? RTMC_EV_ROUTE_ADD :
+		    RTMC_EV_ROUTE_CHANGE;
+		route_export(&rec->u.route.route, &ev.route);
+		if (replaced)
+			route_export(&old, &ev.old_route);
+		break;
+	case MSG_ROUTE_DEL:
+		/* Report the route as it was, in full. */
+		if (mirror_route_del(&h->m, &rec->u.route.route.dst,
+		    &old) == -1)
+			old = rec->u.route.route;
+		ev.type = RTMC_EV_ROUTE_DEL;
+		route_export(&old, &ev.route);
+		break;
+	case MSG_ARP_ADD:
+	case MSG_ARP_CHANGE:
+		if (mirror_arp_set(&h->m, &rec->u.arp.mac, rec->u.arp.key,
+		    rec->u.arp.shmid, &created) == -1)
+			return -1;
+		ev.type = rec->type == MSG_ARP_ADD ? RTMC_EV_ARP_ADD :
+		    RTMC_EV_ARP_CHANGE;
+		arp_export(&rec->u.arp.mac, rec->u.arp.key, rec->u.arp.shmid,
+		    &ev.arp);
+		break;
+	case MSG_ARP_DEL:
+		if (mirror_arp_del(&h->m, &rec->u.arp.mac, &olda) == -1) {
+			olda.key = rec->u.arp.key;
+			olda.shmid = rec->u.arp.shmid;
+		}
+		ev.type = RTMC_EV_ARP_DEL;
+		arp_export(&rec->u.arp.mac, olda.key, olda.shmid, &ev.arp);
+		break;
+	case MSG_FLUSH:
+		what = 0;
+		if (rec->u.flush.what & MSG_FLUSH_ROUTE)
+			what |= MIRROR_ROUTES;
+		if (rec->u.flush.what & MSG_FLUSH_ARP)
+			what |= MIRROR_ARP;
+		mirror_clear(&h->m, what);
+		h->flush_seen = 1;
+		ev.type = RTMC_EV_FLUSH;
+		ev.flush = (rec->u.flush.what & MSG_FLUSH_ROUTE ?
+		    RTMC_FLUSH_ROUTE : 0) |
+		    (rec->u.flush.what & MSG_FLUSH_ARP ? RTMC_FLUSH_ARP : 0);
+		break;
+	default:
+		return 0;
+	}
+	emit(h, &ev);
+	return 0;
+}
+
+static void
+on_sync_begin(struct rtmc *h, const struct msg_header *hdr,
+    const struct msg_record *rec)
+{
+	if (h->state == ST_HELLO && !h->synced_once)
+		mirror_clear(&h->m, MIRROR_ALL);
+	else
+		clear_for_resync(h);
+	h->cleared = 0;
+	h->state = ST_LOADING;
+	h->instance = hdr->instance;
+	h->dump_seq = rec->u.sync_begin.seq;
+	h->dump_routes = rec->u.sync_begin.nroutes;
+	h->dump_arp = rec->u.sync_begin.narp;
+	h->ack_pending = 0;
+}
+
+static void
+on_sync_end(struct rtmc *h, const struct msg_header *hdr,
+    const struct msg_record *rec)
+{
+	if (h->state != ST_LOADING) {
+		h->st.stale++;
+		return;
+	}
+	if (hdr->instance != h->instance ||
+	    rec->u.sync_end.seq != h->dump_seq ||
+	    rtable_count(h->m.routes) != h->dump_routes ||
+	    mactable_count(h->m.arp) != h->dump_arp) {
+		/* Not the dump that began: never trust a mixture. */
+		request_resync(h, 0);
+		return;
+	}
+	h->state = ST_SYNCED;
+	h->seq = h->dump_seq;
+	h->synced_once = 1;
+	h->st.dumps++;
+	emit_simple(h, RTMC_EV_SYNC, h->seq);
+	if (h->state == ST_SYNCED)
+		schedule_ack(h, 1);
+}
+
+/* Returns 1 when the record changed the mirror. */
+static int
+on_change(struct rtmc *h, const struct msg_header *hdr,
+    const struct msg_record *rec)
+{
+	uint64_t seq = change_seq(rec);
+
+	switch (h->state) {
+	case ST_HELLO:
+	case ST_GONE:
+		return 0;
+	case ST_WAITING:
+		/* A flush must empty us now, not when the dump comes. */
+		if (rec->type == MSG_FLUSH) {
+			h->flush_seen = 1;
+			clear_for_resync(h);
+		}
+		return 0;
+	case ST_LOADING:
+		if (hdr->instance != h->instance || seq != 0 ||
+		    (rec->type != MSG_ROUTE_ADD && rec->type != MSG_ARP_ADD)) {
+			request_resync(h, 0);
+			return 0;
+		}
+		if (apply(h, rec, 0, 1) == -1) {
+			request_resync(h, 0);
+			return 0;
+		}
+		return 1;
+	case ST_SYNCED:
+		break;
+	}
+	if (hdr->instance != h->instance) {
+		/* rtm restarted: what we hold is another daemon's table. */
+		request_resync(h, 0);
+		return 0;
+	}
+	if (seq <= h->seq) {
+		h->st.stale++;
+		return 0;
+	}
+	if (seq != h->seq + 1) {
+		request_resync(h, 0);
+		return 0;
+	}
+	if (apply(h, rec, seq, 0) == -1) {
+		request_resync(h, 0);
+		return 0;
+	}
+	h->seq = seq;
+	if (h->state == ST_SYNCED && !h->ack_pending)
+		schedule_ack(h, 0);
+	return 1;
+}
+
+static void
+on_heartbeat(struct rtmc *h, const struct msg_header *hdr,
+    const struct msg_record *rec)
+{
+	if (h->state != ST_SYNCED)
+		return;
+	/* rtm queues a heartbeat behind every change it announced, so one
+	 * that is ahead of us means changes were lost. */
+	if (hdr->instance != h->instance || rec->u.heartbeat.seq > h->seq)
+		request_resync(h, 0);
+}
+
+static void
+on_error(struct rtmc *h, const struct msg_record *rec)
+{
+	h->refused = 1;
+	h->err_status = rec->u.error.status;
+	memcpy(h->err_text, rec->u.error.text, sizeof(h->err_text));
+	h->err_text[sizeof(h->err_text) - 1] = '\0';
+	/* Past registration, an error means rtm no longer serves us. */
+	if (h->state != ST_HELLO)
+		become_gone(h);
+}
+
+/* Validates one datagram as a whole, then applies its records. */
+static int
+process(struct rtmc *h, const uint8_t *buf, size_t len)
+{
+	struct msg_reader	 rd;
+	struct msg_header	 hdr;
+	struct msg_record	 rec;
+	const char		*why;
+	int			 applied = 0;
+
+	if (msg_open(&rd, buf, len, &hdr, &why) == -1 ||
+	    hdr.chan != MSG_CHAN_NOTIFY) {
+		h->st.malformed++;
+		return 0;
+	}
+	h->st.datagrams++;
+	h->last_rx = now_ns();
+	while (h->state != ST_GONE && msg_next(&rd, &rec) == 1) {
+		h->st.records++;
+		switch (rec.type) {
+		case MSG_SYNC_BEGIN:
+			on_sync_begin(h, &hdr, &rec);
+			break;
+		case MSG_SYNC_END:
+			on_sync_end(h, &hdr, &rec);
+			break;
+		case MSG_ROUTE_ADD:
+		case MSG_ROUTE_CHANGE:
+		case MSG_ROUTE_DEL:
+		case MSG_ARP_ADD:
+		case MSG_ARP_CHANGE:
+		case MSG_ARP_DEL:
+		case MSG_FLUSH:
+			applied += on_change(h, &hdr, &rec);
+			break;
+		case MSG_HEARTBEAT:
+			on_heartbeat(h, &hdr, &rec);
+			break;
+		case MSG_GOODBYE:
+			become_gone(h);
+			break;
+		case MSG_ERROR:
+			on_error(h, &rec);
+			break;
+		default:
+			break;
+		}
+	}
+	return applied;
+}
+
+/*
+ * Receives and applies up to max datagrams.  Returns records applied,
+ * or -1 with errno on a receive error other than "nothing queued".
+ */
+static int
+drain(struct rtmc *h, int max)
+{
+	int	 applied = 0;
+	ssize_t	 n;
+
+	for (int i = 0; i < max && h->state != ST_GONE; i++) {
+		n = uds_recv(h->fd, h->buf, MSG_MAX, NULL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EMSGSIZE) {
+				h->st.malformed++;
+				continue;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -1;
+		}
+		applied += process(h, h->buf, (size_t)n);
+	}
+	return applied;
+}
+
+/* Sends what is due. */
+static void
+run_timers(struct rtmc *h)
+{
+	unsigned long long now = now_ns();
+
+	if (h->state == ST_WAITING && now >= h->resync_due)
+		send_resync(h, now);
+	if (h->ack_pending && h->state == ST_SYNCED && now >= h->ack_due)
+		send_ack(h, now);
+	if (h->state == ST_SYNCED && !h->ack_pending &&
+	    now >= h->last_rx + h->idle_ns &&
+	    now >= h->last_ack + h->idle_ns) {
+		/* An ack doubles as the probe: rtm gone -> ECONNREFUSED,
+		 * a restarted rtm -> ERROR "not registered". */
+		h->st.probes++;
+		send_ack(h, now);
+	}
+}
+
+/* SIGUSR1 handling; see rtmc_flush_signalled() in rtmc.h. */
+
+static int sig_pipe[2] = { -1, -1 };
+static struct sigaction sig_prev;
+
+static void
+sig_on_usr1(int sig)
+{
+	int	saved = errno;
+	ssize_t	n;
+
+	(void)sig;
+	n = write(sig_pipe[1], "", 1);
+	(void)n;
+	errno = saved;
+}
+
+static int
+sig_consume(void)
+{
+	char	buf[64];
+	int	got = 0;
+	ssize_t	n;
+
+	if (sig_pipe[0] == -1)
+		return 0;
+	while ((n = read(sig_pipe[0], buf, sizeof(buf))) > 0 ||
+	    (n == -1 && errno == EINTR))
+		if (n > 0)
+			got = 1;
+	return got;
+}
+
+int
+rtmc_sigusr1_install(void)
+{
+	struct sigaction sa;
+
+	if (sig_pipe[0] != -1)
+		return sig_pipe[0];
+	if (pipe(sig_pipe) == -1)
+		return -1;
+	for (int i = 0; i < 2; i++)
+		if (fcntl(sig_pipe[i], F_SETFL,
+		    fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK) == -1 ||
+		    fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC) == -1)
+			goto fail;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_on_usr1;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, &sig_prev) == -1)
+		goto fail;
+	return sig_pipe[0];
+fail:
+	{
+		int saved = errno;
+
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+		sig_pipe[0] = sig_pipe[1] = -1;
+		errno = saved;
+	}
+	return -1;
+}
+
+void
+rtmc_sigusr1_uninstall(void)
+{
+	int saved = errno;
+
+	if (sig_pipe[0] == -1)
+		return;
+	sigaction(SIGUSR1, &sig_prev, NULL);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	sig_pipe[0] = sig_pipe[1] = -1;
+	errno = saved;
+}
+
+static void
+handle_signal(struct rtmc *h)
+{
+	h->sig_pending = 0;
+	h->st.signals++;
+	if (h->flush_seen) {
+		h->flush_seen = 0;
+		return;
+	}
+	switch (h->state) {
+	case ST_HELLO:
+	case ST_GONE:
+		return;
+	case ST_LOADING:
+	case ST_SYNCED:
+		h->st.signal_clears++;
+		request_resync(h, 1);
+		return;
+	case ST_WAITING:
+		if (!h->cleared)
+			h->st.signal_clears++;
+		clear_for_resync(h);
+		return;
+	}
+}
+
+/* The public interface. */
+
+/*
+ * rtm knows a client by the exact path of its socket, and rtm's own run
+ * directory is canonical: so is ours (also makes a relative -d work).
+ */
+static void
+canonical_dir(char *dir, size_t size)
+{
+	char *real = realpath(dir, NULL);
+
+	if (real != NULL && strlen(real) < size)
+		memcpy(dir, real, strlen(real) + 1);
+	free(real);
+}
+
+int
+rtmc_default_dir(char *buf, size_t size)
+{
+	const char	*env = getenv("RTM_DIR");
+	const char	*tmp;
+	int		 n;
+
+	if (env != NULL && env[0] != '\0')
+		n = snprintf(buf, size, "%s", env);
+	else if (geteuid() == 0)
+		n = snprintf(buf, size, "/var/run/rtm");
+	else {
+		if ((tmp = getenv("TMPDIR")) == NULL || tmp[0] == '\0')
+			tmp = "/tmp";
+		n = snprintf(buf, size, "%s/rtm-%lu", tmp,
+		    (unsigned long)geteuid());
+	}
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+handle_free(struct rtmc *h)
+{
+	int saved = errno;
+
+	mirror_free(&h->m);
+	if (h->fd != -1) {
+		close(h->fd);
+		if (getpid() == h->pid)
+			unlink(h->my_path);
+	}
+	free(h->buf);
+	free(h);
+	errno = saved;
+}
+
+static void
+send_goodbye(struct rtmc *h, int wait_ms)
+{
+	struct msg_record	 rec;
+	unsigned long long	 end = now_ns() + (unsigned long long)wait_ms *
+	    1000000ULL;
+	int			 saved = errno;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_GOODBYE;
+	rec.u.goodbye.pid = (uint32_t)h->pid;
+	while (send_record(h, &rec) == UDS_FULL && now_ns() < end)
+		poll(NULL, 0, 1);
+	errno = saved;
+}
+
+static int
+errno_of_status(uint16_t status)
+{
+	switch (status) {
+	case MSG_ST_PERM:
+		return EACCES;
+	case MSG_ST_NOSPC:
+		return ENOSPC;
+	case MSG_ST_BUSY:
+		return EAGAIN;
+	case MSG_ST_INVAL:
+		return EINVAL;
+	case MSG_ST_PROTO:
+		return EPROTO;
+	default:
+		return EIO;
+	}
+}
+
+struct rtmc *
+rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
+    char *err, size_t errlen)
+{
+	struct rtmc		*h;
+	struct msg_record	 rec;
+	struct pollfd		 pfd;
+	unsigned long long	 end, now;
+	enum uds_fate		 f;
+	int			 e, hello_sent = 0;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (timeout_ms <= 0)
+		timeout_ms = RTMC_TIMEOUT_DEFAULT;
+	end = now_ns() + (unsigned long long)timeout_ms * 1000000ULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		seterr(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	h->fd = -1;
+	h->pid = getpid();
+	h->idle_ns = RTMC_IDLE_DEFAULT * 1000000ULL;
+	if (opts != NULL) {
+		h->cb = opts->cb;
+		h->cb_arg = opts->cb_arg;
+		if (opts->idle_ms > 0)
+			h->idle_ns = (unsigned long long)opts->idle_ms *
+			    1000000ULL;
+	}
+	if (dir == NULL) {
+		if (rtmc_default_dir(h->dir, sizeof(h->dir)) == -1) {
+			seterr(err, errlen, "run directory: %s",
+			    strerror(errno));
+			goto fail;
+		}
+	} else if ((size_t)snprintf(h->dir, sizeof(h->dir), "%s", dir) >=
+	    sizeof(h->dir)) {
+		errno = ENAMETOOLONG;
+		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	canonical_dir(h->dir, sizeof(h->dir));
+	e = snprintf(h->rtm_path, sizeof(h->rtm_path), "%s/%s", h->dir,
+	    RTMC_SOCK);
+	if (e < 0 || (size_t)e >= sizeof(h->rtm_path) ||
+	    (e = snprintf(h->my_path, sizeof(h->my_path),
+	    "%s/%s/client.%ld.sock", h->dir, RTMC_PEERDIR,
+	    (long)h->pid)) < 0 || (size_t)e >= sizeof(h->my_path)) {
+		errno = ENAMETOOLONG;
+		seterr(err, errlen, "%s: run directory path too long for a "
+		    "socket", h->dir);
+		goto fail;
+	}
+	if ((h->buf = malloc(MSG_MAX)) == NULL ||
+	    mirror_init(&h->m) == -1) {
+		seterr(err, errlen, "%s", strerror(errno));
+		goto fail;
+	}
+	if ((h->fd = uds_bind(h->my_path, 0600)) == -1) {
+		if (errno == ENOENT)
+			seterr(err, errlen, "cannot reach rtm at %s: %s",
+			    h->rtm_path, strerror(errno));
+		else
+			seterr(err, errlen, "cannot bind %s: %s", h->my_path,
+			    strerror(errno));
+		goto fail;
+	}
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_HELLO;
+	rec.u.hello.pid = (uint32_t)h->pid;
+	while ((f = send_record(h, &rec)) == UDS_FULL && now_ns() < end)
+		poll(NULL, 0, 1);
+	if (f != UDS_SENT) {
+		if (f == UDS_FULL)
+			errno = ETIMEDOUT;
+		seterr(err, errlen, "cannot reach rtm at %s: %s",
+		    h->rtm_path, strerror(errno));
+		goto fail;
+	}
+	hello_sent = 1;
+
+	while (h->state != ST_SYNCED) {
+		if (h->refused) {
+			errno = errno_of_status(h->err_status);
+			seterr(err, errlen, "rtm refused the registration: %s",
+			    h->err_text[0] ? h->err_text :
+			    msg_status_str(h->err_status));
+			hello_sent = 0;
+			goto fail;
+		}
+		if (h->state == ST_GONE) {
+			errno = ECONNRESET;
+			seterr(err, errlen, "rtm at %s is shutting down",
+			    h->rtm_path);
+			hello_sent = 0;
+			goto fail;
+		}
+		if ((now = now_ns()) >= end) {
+			errno = ETIMEDOUT;
+			if (h->st.datagrams == 0)
+				seterr(err, errlen, "cannot reach rtm at %s: "
+				    "no answer within %d ms", h->rtm_path,
+				    timeout_ms);
+			else
+				seterr(err, errlen, "rtm at %s did not "
+				    "complete the table dump within %d ms",
+				    h->rtm_path, timeout_ms);
+			goto fail;
+		}
+		pfd.fd = h->fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		e = (int)((end - now + 999999ULL) / 1000000ULL);
+		if (h->state == ST_WAITING) {
+			int t = rtmc_timeout(h);
+
+			if (t >= 0 && t < e)
+				e = t;
+		}
+		if (poll(&pfd, 1, e) == -1 && errno != EINTR) {
+			seterr(err, errlen, "poll: %s", strerror(errno));
+			goto fail;
+		}
+		if (drain(h, RTMC_DISPATCH_BURST) == -1) {
+			seterr(err, errlen, "receive: %s", strerror(errno));
+			goto fail;
+		}
+		run_timers(h);
+	}
+	return h;
+fail:
+	e = errno;
+	if (hello_sent)
+		send_goodbye(h, 0);
+	handle_free(h);
+	errno = e;
+	return NULL;
+}
+
+void
+rtmc_close(struct rtmc *h)
+{
+	int saved = errno;
+
+	if (h == NULL)
+		return;
+	mirror_clear(&h->m, MIRROR_ALL);
+	if (h->state != ST_GONE && getpid() == h->pid)
+		send_goodbye(h, RTMC_GOODBYE_MS);
+	handle_free(h);
+	errno = saved;
+}
+
+int
+rtmc_fd(const struct rtmc *h)
+{
+	return h->fd;
+}
+
+int
+rtmc_timeout(const struct rtmc *h)
+{
+	unsigned long long	 now, due = 0;
+	int			 have = 0;
+
+	if (h->state == ST_WAITING) {
+		due = h->resync_due;
+		have = 1;
+	}
+	if (h->ack_pending && h->state == ST_SYNCED &&
+	    (!have || h->ack_due < due)) {
+		due = h->ack_due;
+		have = 1;
+	}
+	if (h->state == ST_SYNCED && !h->ack_pending) {
+		unsigned long long probe = (h->last_rx > h->last_ack ?
+		    h->last_rx : h->last_ack) + h->idle_ns;
+
+		if (!have || probe < due) {
+			due = probe;
+			have = 1;
+		}
+	}
+	if (!have)
+		return -1;
+	now = now_ns();
+	if (due <= now)
+		return 0;
+	/* Round up, so a poll that times out finds the work due. */
+	return (int)((due - now + 999999ULL) / 1000000ULL);
+}
+
+static int
+dispatch(struct rtmc *h)
+{
+	int applied;
+
+	if (h->in_cb) {
+		errno = EDEADLK;
+		return -1;
+	}
+	if (h->state == ST_GONE) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (sig_consume())
+		h->sig_pending = 1;
+	if ((applied = drain(h, RTMC_DISPATCH_BURST)) == -1)
+		return -1;
+	if (h->sig_pending)
+		handle_signal(h);
+	run_timers(h);
+	if (h->state == ST_GONE) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	return applied;
+}
+
+int
+rtmc_dispatch(struct rtmc *h)
+{
+	return dispatch(h);
+}
+
+int
+rtmc_flush_signalled(struct rtmc *h)
+{
+	if (!h->in_cb)
+		h->sig_pending = 1;
+	return dispatch(h);
+}
+
+int
+rtmc_resync(struct rtmc *h)
+{
+	if (h->in_cb) {
+		errno = EDEADLK;
+		return -1;
+	}
+	if (h->state == ST_GONE) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (h->state == ST_HELLO)
+		return 0;
+	request_resync(h, 1);
+	if (h->state == ST_GONE) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	return 0;
+}
+
+void
+rtmc_set_callback(struct rtmc *h, rtmc_event_cb *cb, void *arg)
+{
+	h->cb = cb;
+	h->cb_arg = arg;
+}
+
+int
+rtmc_route_get(const struct rtmc *h, uint32_t addr, struct rtmc_route *out)
+{
+	struct addr_route r;
+
+	if (rtable_lookup(h->m.routes, addr, &r) == -1)
+		return -1;
+	route_export(&r, out);
+	return 0;
+}
+
+int
+rtmc_arp_get(struct rtmc *h, const uint8_t mac[RTMC_MAC_LEN], uint32_t *ip)
+{
+	struct addr_mac m;
+
+	memcpy(m.b, mac, sizeof(m.b));
+	return mirror_arp_read(&h->m, &m, ip);
+}
+
+struct route_walk {
+	int	(*cb)(const struct rtmc_route *, void *);
+	void	*arg;
+};
+
+static int
+route_walk_one(const struct addr_route *r, void *arg)
+{
+	struct route_walk	*w = arg;
+	struct rtmc_route	 out;
+
+	route_export(r, &out);
+	return w->cb(&out, w->arg);
+}
+
+int
+rtmc_route_walk(const struct rtmc *h, int sorted,
+    int (*cb)(const struct rtmc_route *r, void *arg), void *arg)
+{
+	struct route_walk w = { cb, arg };
+
+	return rtable_walk(h->m.routes, sorted, route_walk_one, &w);
+}
+
+struct arp_walk {
+	struct rtmc	*h;
+	int		(*cb)(const struct rtmc_arp *, void *);
+	void		*arg;
+};
+
+static int
+arp_walk_one(const struct addr_mac *mac, void *value, void *arg)
+{
+	struct arp_walk		*w = arg;
+	struct mirror_arp	*e = value;
+	struct rtmc_arp		 out;
+	uint32_t		 ip;
+
+	arp_export(mac, e->key, e->shmid, &out);
+	if (mirror_arp_read_entry(&w->h->m, mac, e, &ip) == 0) {
+		out.has_ip = 1;
+		out.ip = ip;
+	} else
+		out.ip_errno = errno;
+	return w->cb(&out, w->arg);
+}
+
+int
+rtmc_arp_walk(struct rtmc *h, int sorted,
+    int (*cb)(const struct rtmc_arp *a, void *arg), void *arg)
+{
+	struct arp_walk w = { h, cb, arg };
+
+	return mactable_walk(h->m.arp, sorted, arp_walk_one, &w);
+}
+
+void
+rtmc_stats(const struct rtmc *h, struct rtmc_stats *st)
+{
+	*st = h->st;
+	st->seq = h->seq;
+	st->instance = h->instance;
+	st->synced = h->state == ST_SYNCED;
+	st->gone = h->state == ST_GONE;
+	st->routes = rtable_count(h->m.routes);
+	st->arp = mactable_count(h->m.arp);
+	st->attached = h->m.attached;
+}
+
+const char *
+rtmc_dir(const struct rtmc *h)
+{
+	return h->dir;
+}

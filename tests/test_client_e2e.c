@@ -1,0 +1,987 @@
+/*
+ * test_client_e2e: clients against a real rtm.
+ *
+ * Every test starts rtm in its own run directory, drives it with
+ * rtm-admin and watches real client processes (rtm-client monitor, whose
+ * output is replayed into tables) plus a librtmc handle held by the test
+ * process itself, so the mirrors can be compared with rtm's own answers
+ * and segment attachments checked with the kernel's counts.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "msg.h"
+#include "rtmc.h"
+#include "shm.h"
+#include "testutil.h"
+#include "uds.h"
+
+#define NMON		3
+#define OUTSZ		(256 * 1024)
+#define WAIT_MS		10000
+
+static char	out[OUTSZ], err[OUTSZ];
+static pid_t	rtm_pid;
+static int	sigfd = -1;
+
+/* Running programs. */
+
+/* Splits cmd on spaces into argv after prefix. */
+static int
+split(char *cmd, char **argv, int n, int max)
+{
+	for (char *t = strtok(cmd, " "); t != NULL && n < max - 1;
+	    t = strtok(NULL, " "))
+		argv[n++] = t;
+	argv[n] = NULL;
+	return n;
+}
+
+static int
+run(const char *prog, const char *input, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+run(const char *prog, const char *input, const char *fmt, ...)
+{
+	char	 cmd[4096];
+	char	*argv[64];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	argv[0] = (char *)(uintptr_t)tu_bin(prog);
+	argv[1] = (char *)(uintptr_t)"-d";
+	argv[2] = tu_dir;
+	split(cmd, argv, 3, 64);
+	return tu_run(argv, input, out, sizeof(out), err, sizeof(err), 10000);
+}
+
+#define admin(...)	run("admin/rtm-admin", NULL, __VA_ARGS__)
+#define client(...)	run("client/rtm-client", NULL, __VA_ARGS__)
+
+static struct rtmc *H;
+
+static void
+start_rtm(void)
+{
+	/* A test that failed half-way may have left its handle open. */
+	if (H != NULL) {
+		rtmc_close(H);
+		H = NULL;
+	}
+	rtm_pid = tu_rtm_start(NULL);
+	CU_ASSERT_FATAL(rtm_pid > 0);
+}
+
+static pid_t
+spawn_monitor(int i, int json)
+{
+	char	 o[64], e[64];
+	char	*argv[] = { (char *)(uintptr_t)tu_bin("client/rtm-client"),
+	    (char *)(uintptr_t)"-d", tu_dir,
+	    (char *)(uintptr_t)(json ? "-j" : "monitor"),
+	    json ? (char *)(uintptr_t)"monitor" : NULL, NULL };
+	pid_t	 pid;
+
+	snprintf(o, sizeof(o), "mon.%d.out", i);
+	snprintf(e, sizeof(e), "mon.%d.err", i);
+	pid = tu_spawn(argv, tu_path(o), tu_path(e));
+	CU_ASSERT_FATAL(pid > 0);
+	return pid;
+}
+
+static char *
+monitor_output(int i)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "mon.%d.out", i);
+	return tu_slurp(tu_path(name));
+}
+
+static char *
+monitor_errors(int i)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "mon.%d.err", i);
+	return tu_slurp(tu_path(name));
+}
+
+static int
+monitor_synced(void *arg)
+{
+	char	*s = monitor_output(*(int *)arg);
+	int	 ok = s != NULL && (strncmp(s, "sync\n", 5) == 0 ||
+	    strstr(s, "\nsync\n") != NULL || strstr(s, "\"sync\"") != NULL);
+
+	free(s);
+	return ok;
+}
+
+static pid_t
+start_monitor(int i, int json)
+{
+	pid_t pid = spawn_monitor(i, json);
+
+	CU_ASSERT_FATAL(tu_wait_until(monitor_synced, &i, WAIT_MS));
+	return pid;
+}
+
+/* Tables as text, to compare. */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct lines {
+	char	*v[4096];
+	int	 n;
+};
+
+static void
+lines_free(struct lines *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+}
+
+/* Index of the line whose first word is key, or -1. */
+static int
+lines_find(const struct lines *l, const char *key)
+{
+	size_t k = strlen(key);
+
+	for (int i = 0; i < l->n; i++)
+		if (strncmp(l->v[i], key, k) == 0 &&
+		    (l->v[i][k] == ' ' || l->v[i][k] == '\0'))
+			return i;
+	return -1;
+}
+
+static void
+lines_set(struct lines *l, const char *key, const char *line)
+{
+	int i = lines_find(l, key);
+
+	if (i == -1 && l->n < 4096)
+		i = l->n++;
+	else if (i == -1)
+		return;
+	else
+		free(l->v[i]);
+	l->v[i] = strdup(line);
+}
+
+static void
+lines_del(struct lines *l, const char *key)
+{
+	int i = lines_find(l, key);
+
+	if (i == -1)
+		return;
+	free(l->v[i]);
+	l->v[i] = l->v[--l->n];
+}
+
+/* "ROUTES...\n--\nARP(mac ip)...\n", each part sorted. */
+static char *
+canon(struct lines *routes, struct lines *arp)
+{
+	size_t	 sz = 64;
+	char	*s;
+
+	qsort(routes->v, (size_t)routes->n, sizeof(char *), cmp_str);
+	qsort(arp->v, (size_t)arp->n, sizeof(char *), cmp_str);
+	for (int i = 0; i < routes->n; i++)
+		sz += strlen(routes->v[i]) + 1;
+	for (int i = 0; i < arp->n; i++)
+		sz += strlen(arp->v[i]) + 1;
+	s = calloc(1, sz);
+	for (int i = 0; i < routes->n; i++) {
+		strcat(s, routes->v[i]);
+		strcat(s, "\n");
+	}
+	strcat(s, "--\n");
+	for (int i = 0; i < arp->n; i++) {
+		strcat(s, arp->v[i]);
+		strcat(s, "\n");
+	}
+	return s;
+}
+
+/*
+ * Replays rtm-client monitor output: the tables the lines describe.
+ * Also counts the lines starting with `count` into *n when asked.
+ */
+static char *
+replay(const char *text, const char *count, int *n)
+{
+	struct lines	 routes = { .n = 0 }, arp = { .n = 0 };
+	char		*copy = strdup(text), *save = NULL, *res;
+	char		 key[64], rest[256];
+
+	if (n != NULL)
+		*n = 0;
+	/* Only whole lines count. */
+	if (strrchr(copy, '\n') != NULL)
+		strrchr(copy, '\n')[1] = '\0';
+	else
+		copy[0] = '\0';
+	for (char *l = strtok_r(copy, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save)) {
+		if (count != NULL && strncmp(l, count, strlen(count)) == 0)
+			(*n)++;
+		if (sscanf(l, "route add %63s %255[^\n]", key, rest) == 2 ||
+		    sscanf(l, "route change %63s %255[^\n]", key, rest) == 2) {
+			char line[400];
+
+			snprintf(line, sizeof(line), "%s %s", key, rest);
+			lines_set(&routes, key, line);
+		} else if (sscanf(l, "route del %63s", key) == 1)
+			lines_del(&routes, key);
+		else if (sscanf(l, "arp add %63s %255s", key, rest) == 2 ||
+		    sscanf(l, "arp change %63s %255s", key, rest) == 2) {
+			char line[400];
+
+			snprintf(line, sizeof(line), "%s %s", key, rest);
+			lines_set(&arp, key, line);
+		} else if (sscanf(l, "arp del %63s", key) == 1)
+			lines_del(&arp, key);
+		else if (strcmp(l, "flush route") == 0)
+			lines_free(&routes);
+		else if (strcmp(l, "flush arp") == 0)
+			lines_free(&arp);
+		else if (strcmp(l, "flush") == 0 || strcmp(l, "resync") == 0) {
+			lines_free(&routes);
+			lines_free(&arp);
+		} else if (strcmp(l, "sync") != 0 && strcmp(l, "gone") != 0)
+			CU_FAIL("unexpected monitor line");
+	}
+	res = canon(&routes, &arp);
+	lines_free(&routes);
+	lines_free(&arp);
+	free(copy);
+	return res;
+}
+
+/* rtm's tables, from rtm-admin, in canon() form. */
+static char *
+rtm_tables(void)
+{
+	struct lines	 routes = { .n = 0 }, arp = { .n = 0 };
+	char		*save = NULL, *res;
+	char		 mac[32], ip[32], line[80];
+
+	CU_ASSERT(admin("route show") == 0);
+	for (char *l = strtok_r(out, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save))
+		routes.v[routes.n++] = strdup(l);
+	CU_ASSERT(admin("arp show") == 0);
+	save = NULL;
+	for (char *l = strtok_r(out, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save))
+		if (sscanf(l, "%31s %31s", mac, ip) == 2) {
+			snprintf(line, sizeof(line), "%s %s", mac, ip);
+			arp.v[arp.n++] = strdup(line);
+		}
+	res = canon(&routes, &arp);
+	lines_free(&routes);
+	lines_free(&arp);
+	return res;
+}
+
+/* rtm-admin route show + arp show, verbatim. */
+static char *
+rtm_show(void)
+{
+	char *s;
+
+	CU_ASSERT(admin("route show") == 0);
+	s = malloc(2 * OUTSZ);
+	snprintf(s, 2 * OUTSZ, "%s", out);
+	CU_ASSERT(admin("arp show") == 0);
+	strcat(s, out);
+	return s;
+}
+
+static uint64_t
+rtm_seq(void)
+{
+	const char		*p;
+	unsigned long long	 v = 0;
+
+	CU_ASSERT(admin("stats") == 0);
+	if ((p = strstr(out, "\nseq ")) != NULL)
+		sscanf(p + 5, "%llu", &v);
+	else if (strncmp(out, "seq ", 4) == 0)
+		sscanf(out + 4, "%llu", &v);
+	return v;
+}
+
+/* H: the handle of the test process itself, fed from the wait loops. */
+static void
+pump(void)
+{
+	if (H != NULL) {
+		struct pollfd pfd[2] = { { rtmc_fd(H), POLLIN, 0 },
+		    { sigfd, POLLIN, 0 } };
+
+		poll(pfd, 2, 0);
+		rtmc_dispatch(H);
+	}
+}
+
+struct want_clients {
+	pid_t	 pids[NMON + 2];
+	int	 n;
+};
+
+/* Every client registered is in-sync at rtm's seq, and all of
+ * want->pids are among them. */
+static int
+clients_in_sync(void *arg)
+{
+	struct want_clients	*w = arg;
+	char			*save = NULL;
+	int			 seen = 0, bad = 0;
+	long			 pid;
+	unsigned long long	 seq, lag;
+	unsigned		 uid;
+	char			 state[32];
+
+	pump();
+	tu_sleep_ms(5);
+	if (admin("clients") != 0)
+		return 0;
+	for (char *l = strtok_r(out, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(l, "%ld %u %llu %llu %31s", &pid, &uid, &seq, &lag,
+		    state) != 5)
+			continue;
+		if (strcmp(state, "in-sync") != 0 || lag != 0)
+			bad = 1;
+		for (int i = 0; i < w->n; i++)
+			if (w->pids[i] == (pid_t)pid)
+				seen++;
+	}
+	return !bad && seen == w->n;
+}
+
+static int
+client_listed(pid_t pid)
+{
+	char	*save = NULL;
+	long	 p;
+
+	if (admin("clients") != 0)
+		return -1;
+	for (char *l = strtok_r(out, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save))
+		if (sscanf(l, "%ld", &p) == 1 && p == (long)pid)
+			return 1;
+	return 0;
+}
+
+static int
+not_listed(void *arg)
+{
+	tu_sleep_ms(5);
+	return client_listed(*(pid_t *)arg) == 0;
+}
+
+static struct rtmc *
+open_handle(void)
+{
+	char		 e[RTMC_ERRLEN];
+	struct rtmc	*h = rtmc_open(tu_dir, NULL, 5000, e, sizeof(e));
+
+	if (h == NULL)
+		fprintf(stderr, "rtmc_open: %s\n", e);
+	CU_ASSERT_FATAL(h != NULL);
+	return h;
+}
+
+static void
+close_handle(void)
+{
+	rtmc_close(H);
+	H = NULL;
+}
+
+static const char *mixed_ops =
+	"route add 10.0.0.0/24 via 10.0.0.1 dev eth0\n"
+	"route add 10.0.1.0/24 dev eth1\n"
+	"route add 0.0.0.0/0 via 192.168.0.1 dev eth0\n"
+	"route change 10.0.1.0/24 via 10.0.0.254 dev eth1\n"
+	"route replace 172.16.0.0/12 dev eth2\n"
+	"route del 10.0.0.0/24\n"
+	"arp add 00:1a:2b:3c:4d:01 192.168.1.1\n"
+	"arp add 00:1a:2b:3c:4d:02 192.168.1.2\n"
+	"arp add 00:1a:2b:3c:4d:03 192.168.1.3\n"
+	"arp change 00:1a:2b:3c:4d:02 192.168.1.22\n"
+	"arp del 00:1a:2b:3c:4d:01\n"
+	"arp replace 00:1a:2b:3c:4d:04 192.168.1.4\n"
+	"route flush\n"
+	"route add 10.9.0.0/16 via 10.0.0.1 dev eth0\n"
+	"arp flush\n"
+	"arp add 00:1a:2b:3c:4d:05 192.168.1.5\n"
+	"arp add 00:1a:2b:3c:4d:02 192.168.1.2\n"
+	"arp replace 00:1a:2b:3c:4d:05 192.168.1.55\n"
+	"route add 10.8.0.0/16 dev eth3\n";
+
+/* The mixed script, then many routes so that batches span datagrams. */
+static void
+run_mixed_ops(void)
+{
+	static char	 script[64 * 1024];
+	size_t		 n;
+
+	n = (size_t)snprintf(script, sizeof(script), "%s", mixed_ops);
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(script + n, sizeof(script) - n,
+		    "route add 10.%d.%d.0/24 dev eth%d\n", 100 + i / 200,
+		    i % 200, i % 4);
+	for (int i = 0; i < 100; i += 3)
+		n += (size_t)snprintf(script + n, sizeof(script) - n,
+		    "route del 10.100.%d.0/24\n", i);
+	CU_ASSERT(run("admin/rtm-admin", script, "-b -") == 0);
+}
+
+/* The handle's mirror as canon() text. */
+static int
+h_route(const struct rtmc_route *r, void *arg)
+{
+	char buf[RTMC_ROUTE_STRLEN];
+
+	lines_set(arg, rtmc_route_format(r, buf), buf);
+	return 0;
+}
+
+static int
+h_arp(const struct rtmc_arp *a, void *arg)
+{
+	char m[RTMC_MAC_STRLEN], ip[RTMC_IPV4_STRLEN], line[64];
+
+	snprintf(line, sizeof(line), "%s %s", rtmc_mac_format(a->mac, m),
+	    a->has_ip ? rtmc_ipv4_format(a->ip, ip) : "-");
+	lines_set(arg, m, line);
+	return 0;
+}
+
+static char *
+handle_tables(struct rtmc *h)
+{
+	struct lines	 routes = { .n = 0 }, arp = { .n = 0 };
+	char		*res;
+
+	rtmc_route_walk(h, 0, h_route, &routes);
+	rtmc_arp_walk(h, 0, h_arp, &arp);
+	res = canon(&routes, &arp);
+	lines_free(&routes);
+	lines_free(&arp);
+	return res;
+}
+
+/* Tests. */
+
+static void
+test_clients_converge(void)
+{
+	struct want_clients	 w = { .n = 0 };
+	pid_t			 mon[NMON];
+	char			*want, *got, *mo;
+	struct rtmc_stats	 st;
+
+	start_rtm();
+	CU_ASSERT(admin("route add 192.0.2.0/24 dev eth0") == 0);
+	for (int i = 0; i < NMON; i++)
+		w.pids[w.n++] = mon[i] = start_monitor(i, 0);
+	H = open_handle();
+	w.pids[w.n++] = getpid();
+
+	run_mixed_ops();
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	want = rtm_tables();
+	/* The test's own mirror. */
+	got = handle_tables(H);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	rtmc_stats(H, &st);
+	CU_ASSERT(st.seq == rtm_seq());
+	CU_ASSERT(st.gaps == 0);
+	/* Each monitor's lines replay to rtm's tables. */
+	for (int i = 0; i < NMON; i++) {
+		mo = monitor_output(i);
+		CU_ASSERT_FATAL(mo != NULL);
+		got = replay(mo, NULL, NULL);
+		CU_ASSERT_STRING_EQUAL(got, want);
+		CU_ASSERT(strncmp(mo, "route add 192.0.2.0/24 dev eth0\nsync\n",
+		    37) == 0);
+		CU_ASSERT(strstr(mo, "\nroute del 10.0.0.0/24 via 10.0.0.1 "
+		    "dev eth0\n") != NULL);
+		/* The address is read from the segment when the line is
+		 * printed, which the later flush may have removed. */
+		CU_ASSERT(strstr(mo, "\narp change 00:1a:2b:3c:4d:02 ") !=
+		    NULL);
+		CU_ASSERT(strstr(mo, "\nflush route\n") != NULL);
+		CU_ASSERT(strstr(mo, "\nflush arp\n") != NULL);
+		free(got);
+		free(mo);
+	}
+	/* A client started afterwards gets it all in its dump; show
+	 * prints exactly what rtm-admin prints. */
+	got = rtm_show();
+	CU_ASSERT(client("show") == 0);
+	CU_ASSERT_STRING_EQUAL(out, got);
+	free(got);
+	free(want);
+
+	/* SIGTERM: clean exit, goodbye. */
+	for (int i = 0; i < NMON; i++) {
+		int status;
+
+		CU_ASSERT(kill(mon[i], SIGTERM) == 0);
+		status = tu_reap(mon[i], WAIT_MS);
+		CU_ASSERT(status != -1 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0);
+	}
+	close_handle();
+}
+
+static void
+test_late_client_and_lookups(void)
+{
+	struct rtmc	*h;
+	char		 want[256];
+	uint32_t	 ip;
+	uint8_t		 mac[RTMC_MAC_LEN];
+	struct rtmc_route r;
+
+	start_rtm();
+	run_mixed_ops();
+	/* The library sees the dump. */
+	h = open_handle();
+	CU_ASSERT(rtmc_mac_parse("00:1a:2b:3c:4d:05", mac, NULL) == 0);
+	CU_ASSERT(rtmc_arp_get(h, mac, &ip) == 0);
+	CU_ASSERT_STRING_EQUAL(rtmc_ipv4_format(ip, want), "192.168.1.55");
+	CU_ASSERT(rtmc_ipv4_parse("10.9.3.4", &ip, NULL) == 0);
+	CU_ASSERT(rtmc_route_get(h, ip, &r) == 0);
+	CU_ASSERT_STRING_EQUAL(rtmc_route_format(&r, want),
+	    "10.9.0.0/16 via 10.0.0.1 dev eth0");
+	rtmc_close(h);
+
+	/* And so does the program. */
+	CU_ASSERT(client("arp get 00:1a:2b:3c:4d:05") == 0);
+	CU_ASSERT_STRING_EQUAL(out, "192.168.1.55\n");
+	CU_ASSERT(client("arp get 00:1A:2B:3C:4D:02") == 0);
+	CU_ASSERT_STRING_EQUAL(out, "192.168.1.2\n");
+	CU_ASSERT(client("route get 10.101.50.1") == 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.101.50.0/24 dev eth2\n");
+	CU_ASSERT(client("route get 10.8.255.255") == 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.8.0.0/16 dev eth3\n");
+	CU_ASSERT(admin("route get 10.9.0.1") == 0);
+	CU_ASSERT_FATAL(strlen(out) < sizeof(want));
+	memcpy(want, out, strlen(out) + 1);
+	CU_ASSERT(client("route get 10.9.0.1") == 0);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	CU_ASSERT(client("-j arp get 00:1a:2b:3c:4d:05") == 0);
+	CU_ASSERT_STRING_EQUAL(out,
+	    "{\"mac\":\"00:1a:2b:3c:4d:05\",\"ip\":\"192.168.1.55\"}\n");
+
+	/* Misses and bad input. */
+	CU_ASSERT(client("arp get 00:1a:2b:3c:4d:01") == 1);
+	CU_ASSERT_STRING_EQUAL(err,
+	    "rtm-client: arp get 00:1a:2b:3c:4d:01: no such entry\n");
+	CU_ASSERT(client("route get 11.0.0.1") == 1);
+	CU_ASSERT_STRING_EQUAL(err,
+	    "rtm-client: route get 11.0.0.1: no such entry\n");
+	CU_ASSERT(client("arp get zz") == 2);
+	CU_ASSERT_STRING_EQUAL(err, "rtm-client: arp get zz: bad MAC address\n");
+	CU_ASSERT(client("route get 10.0.0.256") == 2);
+	CU_ASSERT(client("frobnicate") == 2);
+	/* Every short-lived client said goodbye. */
+	CU_ASSERT(admin("clients") == 0);
+	CU_ASSERT(strchr(out, '\n') == strrchr(out, '\n'));
+}
+
+static void
+test_arp_del_detaches(void)
+{
+	struct want_clients	 w = { .n = 0 };
+	pid_t			 mon[NMON];
+	int			 shmid = -1, want_att;
+	uint32_t		 ip;
+	uint8_t			 mac[RTMC_MAC_LEN];
+	char			 m[32], a[32];
+	unsigned		 key;
+
+	start_rtm();
+	CU_ASSERT(admin("arp add 02:00:00:00:00:01 10.0.0.1") == 0);
+	CU_ASSERT(admin("arp add 02:00:00:00:00:02 10.0.0.2") == 0);
+	CU_ASSERT(admin("arp show") == 0);
+	CU_ASSERT(sscanf(out, "%31s %31s key %x shmid %d", m, a, &key,
+	    &shmid) == 4);
+	CU_ASSERT_STRING_EQUAL(m, "02:00:00:00:00:01");
+	for (int i = 0; i < NMON; i++)
+		w.pids[w.n++] = mon[i] = start_monitor(i, 0);
+	H = open_handle();
+	w.pids[w.n++] = getpid();
+	CU_ASSERT(rtmc_mac_parse("02:00:00:00:00:01", mac, NULL) == 0);
+	CU_ASSERT(rtmc_arp_get(H, mac, &ip) == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	/* rtm plus every client. */
+	want_att = 1 + NMON + 1;
+	CU_ASSERT(seg_nattch(shmid) == want_att);
+
+	CU_ASSERT(admin("arp del 02:00:00:00:00:01") == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	/* rtm removed it; it is gone from the kernel once every client
+	 * has detached. */
+	CU_ASSERT(seg_nattch(shmid) == -1);
+	CU_ASSERT(rtmc_arp_get(H, mac, &ip) == -1 && errno == ENOENT);
+	for (int i = 0; i < NMON; i++) {
+		char *mo = monitor_output(i);
+
+		CU_ASSERT(mo && strstr(mo, "\narp del 02:00:00:00:00:01\n"));
+		free(mo);
+	}
+	close_handle();
+}
+
+static void
+test_flush_signal(void)
+{
+	struct want_clients	 w = { .n = 0 };
+	pid_t			 mon[NMON];
+	struct rtmc_stats	 st;
+	char			*want;
+	unsigned long long	 before = 0, after = 0;
+	const char		*p;
+
+	start_rtm();
+	run_mixed_ops();
+	for (int i = 0; i < NMON; i++)
+		w.pids[w.n++] = mon[i] = start_monitor(i, 0);
+	H = open_handle();
+	w.pids[w.n++] = getpid();
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	CU_ASSERT(admin("stats") == 0);
+	CU_ASSERT((p = strstr(out, "signals ")) != NULL &&
+	    sscanf(p + 8, "%llu", &before) == 1);
+
+	CU_ASSERT(admin("flush") == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	CU_ASSERT(admin("stats") == 0);
+	CU_ASSERT((p = strstr(out, "signals ")) != NULL &&
+	    sscanf(p + 8, "%llu", &after) == 1);
+	CU_ASSERT(after >= before + NMON + 1);
+	want = rtm_tables();
+	CU_ASSERT_STRING_EQUAL(want, "--\n");
+	rtmc_stats(H, &st);
+	CU_ASSERT(st.routes == 0 && st.arp == 0 && st.synced == 1);
+	CU_ASSERT(st.signals >= 1);
+	/* Every monitor emptied its tables and is still running. */
+	for (int i = 0; i < NMON; i++) {
+		char	*mo = monitor_output(i), *got;
+		int	 status;
+
+		CU_ASSERT_FATAL(mo != NULL);
+		got = replay(mo, NULL, NULL);
+		CU_ASSERT_STRING_EQUAL(got, want);
+		CU_ASSERT(strstr(mo, "\nflush\n") != NULL ||
+		    strstr(mo, "\nresync\n") != NULL);
+		CU_ASSERT(waitpid(mon[i], &status, WNOHANG) == 0);
+		free(got);
+		free(mo);
+	}
+	free(want);
+	/* They keep following. */
+	CU_ASSERT(admin("route add 10.0.0.0/8 dev eth0") == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	for (int i = 0; i < NMON; i++) {
+		char *mo = monitor_output(i);
+
+		CU_ASSERT(mo && strstr(mo, "\nroute add 10.0.0.0/8 dev eth0\n"));
+		free(mo);
+	}
+	close_handle();
+}
+
+static void
+test_goodbye(void)
+{
+	pid_t	 mon;
+	int	 status;
+	char	 path[UDS_PATH_MAX + 1];
+	struct stat sb;
+
+	start_rtm();
+	mon = start_monitor(0, 0);
+	CU_ASSERT(client_listed(mon) == 1);
+	snprintf(path, sizeof(path), "%s/peers/client.%ld.sock", tu_dir,
+	    (long)mon);
+	CU_ASSERT(lstat(path, &sb) == 0);
+	CU_ASSERT(kill(mon, SIGINT) == 0);
+	status = tu_reap(mon, WAIT_MS);
+	CU_ASSERT(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+	CU_ASSERT(tu_wait_until(not_listed, &mon, WAIT_MS));
+	CU_ASSERT(lstat(path, &sb) == -1 && errno == ENOENT);
+
+	/* rtm shutting down says goodbye to its clients. */
+	mon = start_monitor(1, 0);
+	H = open_handle();
+	CU_ASSERT(tu_rtm_stop(rtm_pid) == 0);
+	status = tu_reap(mon, WAIT_MS);
+	CU_ASSERT(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 1);
+	{
+		char *mo = monitor_output(1), *me = monitor_errors(1);
+
+		CU_ASSERT(mo && strstr(mo, "sync\ngone\n") != NULL);
+		CU_ASSERT(me && strcmp(me, "rtm-client: rtm went away\n") == 0);
+		free(mo);
+		free(me);
+	}
+	{
+		struct pollfd pfd = { rtmc_fd(H), POLLIN, 0 };
+
+		CU_ASSERT(poll(&pfd, 1, WAIT_MS) == 1);
+	}
+	CU_ASSERT(rtmc_dispatch(H) == -1 && errno == ECONNRESET);
+	close_handle();
+
+	/* Nobody there now. */
+	CU_ASSERT(client("show") == 1);
+	{
+		char want[512];
+
+		snprintf(want, sizeof(want), "rtm-client: cannot reach rtm at "
+		    "%s/rtm.sock: ", tu_dir);
+		CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+	}
+}
+
+static int
+dispatch_until_gone(void *arg)
+{
+	struct pollfd pfd = { rtmc_fd(H), POLLIN, 0 };
+
+	(void)arg;
+	poll(&pfd, 1, rtmc_timeout(H));
+	return rtmc_dispatch(H) == -1 && errno == ECONNRESET;
+}
+
+static void
+test_rtm_killed_and_restarted(void)
+{
+	struct rtmc_opts	 opts = { NULL, NULL, 50 };
+	char			 e[RTMC_ERRLEN];
+	struct rtmc_stats	 st;
+	uint64_t		 old_instance;
+	int			 status;
+
+	start_rtm();
+	CU_ASSERT(admin("route add 10.0.0.0/8 dev eth0") == 0);
+	H = rtmc_open(tu_dir, &opts, 5000, e, sizeof(e));
+	CU_ASSERT_FATAL(H != NULL);
+	rtmc_stats(H, &st);
+	old_instance = st.instance;
+	/* No goodbye: the client must find out by itself. */
+	CU_ASSERT(kill(rtm_pid, SIGKILL) == 0);
+	status = tu_reap(rtm_pid, WAIT_MS);
+	CU_ASSERT(status != -1 && WIFSIGNALED(status));
+	rtm_pid = tu_rtm_start(NULL);
+	CU_ASSERT_FATAL(rtm_pid > 0);
+	/* The new rtm does not know the handle and says so to its probe. */
+	CU_ASSERT(tu_wait_until(dispatch_until_gone, NULL, WAIT_MS));
+	rtmc_stats(H, &st);
+	CU_ASSERT(st.gone == 1 && st.probes >= 1);
+	close_handle();
+	/* Reopening reaches the new daemon. */
+	H = open_handle();
+	rtmc_stats(H, &st);
+	CU_ASSERT(st.instance != old_instance);
+	close_handle();
+}
+
+/* Sends one NOTIFY datagram to a client's socket, as rtm would. */
+static void
+inject(pid_t pid, uint64_t instance, const struct msg_record *rec)
+{
+	uint8_t			 buf[256];
+	char			 path[UDS_PATH_MAX + 1];
+	struct msg_writer	 wr;
+	struct msg_header	 h;
+	int			 fd;
+
+	memset(&h, 0, sizeof(h));
+	h.version = MSG_VERSION;
+	h.chan = MSG_CHAN_NOTIFY;
+	h.pid = (uint32_t)rtm_pid;
+	h.seq = 1;
+	h.instance = instance;
+	msg_begin(&wr, buf, sizeof(buf), &h);
+	CU_ASSERT_FATAL(msg_put(&wr, rec) == 0);
+	snprintf(path, sizeof(path), "%s/peers/client.%ld.sock", tu_dir,
+	    (long)pid);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CU_ASSERT_FATAL(fd != -1);
+	CU_ASSERT(uds_sendto(fd, path, buf, msg_finish(&wr)) == 0);
+	close(fd);
+}
+
+static void
+test_gap_resync(void)
+{
+	struct want_clients	 w = { .n = 0 };
+	struct rtmc_stats	 st;
+	struct msg_record	 rec;
+	pid_t			 mon;
+	char			*want, *got, *mo;
+	int			 nresync;
+
+	start_rtm();
+	run_mixed_ops();
+	w.pids[w.n++] = mon = start_monitor(0, 0);
+	H = open_handle();
+	w.pids[w.n++] = getpid();
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	rtmc_stats(H, &st);
+
+	/* A change two ahead of the handle: something was lost. */
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_ROUTE_ADD;
+	rec.u.route.seq = st.seq + 2;
+	CU_ASSERT(addr_prefix_parse("198.51.100.0/24", &rec.u.route.route.dst,
+	    NULL) == 0);
+	snprintf(rec.u.route.route.ifname, ADDR_IFNAMSIZ, "bogus0");
+	inject(getpid(), st.instance, &rec);
+	/* And a heartbeat ahead of the monitor. */
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_HEARTBEAT;
+	rec.u.heartbeat.seq = st.seq + 5;
+	inject(mon, st.instance, &rec);
+	/* Changes made meanwhile are in the dumps. */
+	CU_ASSERT(admin("route add 203.0.113.0/24 dev eth7") == 0);
+	CU_ASSERT(admin("arp add 02:00:00:00:00:99 10.0.0.99") == 0);
+
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	want = rtm_tables();
+	rtmc_stats(H, &st);
+	CU_ASSERT(st.gaps == 1);
+	CU_ASSERT(st.dumps == 2);
+	CU_ASSERT(st.seq == rtm_seq());
+	got = handle_tables(H);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	CU_ASSERT(strstr(got, "bogus0") == NULL);
+	free(got);
+	mo = monitor_output(0);
+	CU_ASSERT_FATAL(mo != NULL);
+	got = replay(mo, "resync", &nresync);
+	CU_ASSERT(nresync == 1);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	free(mo);
+	free(want);
+	close_handle();
+}
+
+static void
+test_monitor_json(void)
+{
+	struct want_clients	 w = { .n = 0 };
+	char			*mo;
+
+	start_rtm();
+	w.pids[w.n++] = start_monitor(0, 1);
+	CU_ASSERT(admin("route add 10.0.0.0/24 via 10.0.0.1 dev eth0") == 0);
+	CU_ASSERT(admin("arp add 00:1a:2b:3c:4d:5e 192.168.1.10") == 0);
+	/* Printed before the segment goes away. */
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	CU_ASSERT(admin("route del 10.0.0.0/24") == 0);
+	CU_ASSERT(admin("arp del 00:1a:2b:3c:4d:5e") == 0);
+	CU_ASSERT(admin("route flush") == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	mo = monitor_output(0);
+	CU_ASSERT_FATAL(mo != NULL);
+	CU_ASSERT_STRING_EQUAL(mo,
+	    "{\"seq\":0,\"event\":\"sync\"}\n"
+	    "{\"seq\":1,\"event\":\"route add\",\"dst\":\"10.0.0.0/24\","
+	    "\"gateway\":\"10.0.0.1\",\"dev\":\"eth0\"}\n"
+	    "{\"seq\":2,\"event\":\"arp add\",\"mac\":\"00:1a:2b:3c:4d:5e\","
+	    "\"ip\":\"192.168.1.10\"}\n"
+	    "{\"seq\":3,\"event\":\"route del\",\"dst\":\"10.0.0.0/24\","
+	    "\"gateway\":\"10.0.0.1\",\"dev\":\"eth0\"}\n"
+	    "{\"seq\":4,\"event\":\"arp del\",\"mac\":\"00:1a:2b:3c:4d:5e\"}\n"
+	    "{\"seq\":5,\"event\":\"flush route\"}\n");
+	free(mo);
+	/* show -j */
+	CU_ASSERT(admin("route add 10.0.0.0/24 dev eth0") == 0);
+	CU_ASSERT(client("-j show") == 0);
+	CU_ASSERT_STRING_EQUAL(out, "{\"routes\":[{\"dst\":\"10.0.0.0/24\","
+	    "\"dev\":\"eth0\"}],\"arp\":[]}\n");
+}
+
+static void
+test_usage(void)
+{
+	/* No rtm needed for these. */
+	CU_ASSERT(client("-h") == 0);
+	CU_ASSERT(strstr(out, "usage: rtm-client") != NULL);
+	CU_ASSERT(client("-V") == 0);
+	CU_ASSERT(strncmp(out, "rtm-client ", 11) == 0);
+	CU_ASSERT(client("%s", "") == 2);
+	CU_ASSERT(client("-x show") == 2);
+	CU_ASSERT(client("show extra") == 2);
+	CU_ASSERT(client("arp get") == 2);
+	CU_ASSERT(client("route get 1.2.3") == 2);
+	CU_ASSERT_STRING_EQUAL(err,
+	    "rtm-client: route get 1.2.3: bad IPv4 address\n");
+}
+
+static const struct tu_test tests[] = {
+	{ "clients_converge", test_clients_converge },
+	{ "late_client_and_lookups", test_late_client_and_lookups },
+	{ "arp_del_detaches", test_arp_del_detaches },
+	{ "flush_signal", test_flush_signal },
+	{ "goodbye", test_goodbye },
+	{ "gap_resync", test_gap_resync },
+	{ "rtm_killed_and_restarted", test_rtm_killed_and_restarted },
+	{ "monitor_json", test_monitor_json },
+	{ "usage", test_usage },
+	{ NULL, NULL }
+};
+
+static const struct tu_suite suites[] = {
+	{ "client_e2e", tests },
+	{ NULL, NULL }
+};
+
+int
+main(int argc, char *argv[])
+{
+	/* rtm signals this process too while it holds a handle. */
+	if ((sigfd = rtmc_sigusr1_install()) == -1) {
+		perror("rtmc_sigusr1_install");
+		return 1;
+	}
+	return tu_main(argc, argv, suites);
+}
