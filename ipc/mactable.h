@@ -33,6 +33,8 @@ void		 mactable_clear(struct mactable *t);
 /*
  * Calls cb for every entry, ordered by MAC when sorted is 1.  cb must
  * not modify the table; a non-zero return stops the walk and is returned.
+ * A sorted walk returns -1 with ENOMEM, before any callback, when it
+ * cannot allocate its 16 bytes per entry of scratch memory.
  */
 int		 mactable_walk(const struct mactable *t, int sorted,
 		    int (*cb)(const struct addr_mac *mac, void *value, void *arg),

@@ -29,11 +29,15 @@ enum rtable_mode {
  * Inserts or overwrites the route for r->dst.  When old is not NULL and
  * a route was overwritten, *old receives it and *replaced is 1.
  * The route must be valid (addr_route_valid()); EINVAL otherwise.
- * ENOMEM leaves the table unchanged.
+ * ENOMEM leaves the table unchanged; so does ENOSPC, returned when the
+ * table is full (16,777,215 routes or 65,535 distinct interface names).
  */
 int	rtable_set(struct rtable *t, const struct addr_route *r,
 	    enum rtable_mode mode, struct addr_route *old, int *replaced);
-/* Removes the route for dst; *old (if not NULL) receives it.  ENOENT. */
+/*
+ * Removes the route for dst; *old (if not NULL) receives it.  ENOENT;
+ * EINVAL when dst is not a valid prefix (also for rtable_find()).
+ */
 int	rtable_del(struct rtable *t, const struct addr_prefix *dst,
 	    struct addr_route *old);
 /* Exact match on (prefix, length).  ENOENT. */
@@ -51,7 +55,8 @@ size_t	rtable_memory(const struct rtable *t);
  * Calls cb for every route; in addr_route_cmp() order when sorted is 1,
  * in an unspecified order (faster) otherwise.  The table must not be
  * modified during the walk.  A non-zero return from cb stops the walk
- * and is returned.
+ * and is returned.  A sorted walk needs 8 bytes per route of scratch
+ * memory: -1 with ENOMEM before any callback when it cannot get them.
  */
 int	rtable_walk(const struct rtable *t, int sorted,
 	    int (*cb)(const struct addr_route *r, void *arg), void *arg);

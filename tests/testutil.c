@@ -50,11 +50,11 @@ now_ms(void)
 const char *
 tu_bin(const char *rel)
 {
-	static char	 buf[4][PATH_MAX];
+	static char	 buf[16][PATH_MAX];
 	static int	 i;
 	const char	*b = getenv("RTM_BUILD");
 
-	i = (i + 1) % 4;
+	i = (i + 1) % 16;
 	if (snprintf(buf[i], sizeof(buf[i]), "%s%s", b ? b : "./", rel) >=
 	    (int)sizeof(buf[i]))
 		buf[i][0] = '\0';
@@ -64,10 +64,10 @@ tu_bin(const char *rel)
 const char *
 tu_path(const char *name)
 {
-	static char	 buf[8][PATH_MAX];
+	static char	 buf[16][PATH_MAX];
 	static int	 i;
 
-	i = (i + 1) % 8;
+	i = (i + 1) % 16;
 	if (snprintf(buf[i], sizeof(buf[i]), "%s/%s", tu_dir, name) >=
 	    (int)sizeof(buf[i]))
 		buf[i][0] = '\0';

@@ -36,7 +36,8 @@ int	 tu_main(int argc, char *argv[], const struct tu_suite *suites);
 /* The current test's private run directory. */
 extern char tu_dir[];
 
-/* Path of a built program, e.g. tu_bin("rtm/rtm"), honouring $RTM_BUILD. */
+/* Path of a built program, e.g. tu_bin("rtm/rtm"), honouring $RTM_BUILD.
+ * Both return one of 16 rotating static buffers. */
 const char *tu_bin(const char *rel);
 /* tu_dir/name into a static rotating buffer. */
 const char *tu_path(const char *name);
