@@ -7,6 +7,12 @@
 VERSION =	0.1.0
 PREFIX =	/usr/local
 DESTDIR =
+BINDIR =	$(PREFIX)/bin
+SBINDIR =	$(PREFIX)/sbin
+LIBDIR =	$(PREFIX)/lib
+INCLUDEDIR =	$(PREFIX)/include
+MANDIR =	$(PREFIX)/share/man
+PKGCONFIGDIR =	$(LIBDIR)/pkgconfig
 B =
 
 CC =		cc
@@ -46,7 +52,8 @@ ALL_SRC :=	$(IPC_SRC) $(RTMD_SRC) $(ADMIN_SRC) $(CLIENT_SRC) \
 		$(wildcard rtm/main.c admin/main.c client/main.c client/example.c) \
 		$(TEST_SRC) tests/testutil.c tests/sweep.c $(BENCH_SRC)
 
-.PHONY: all check tests asan portable clang demo bench clean help cunit fuzz
+.PHONY: all check tests asan portable clang musl demo bench clean help cunit \
+	fuzz install uninstall
 
 all: $(PROGS)
 
@@ -57,7 +64,9 @@ $(B)%.o: %.c
 $(LIBIPC): $(IPC_SRC:%.c=$(B)%.o)
 $(LIBRTMD): $(RTMD_SRC:%.c=$(B)%.o)
 $(LIBADMIN): $(ADMIN_SRC:%.c=$(B)%.o)
-$(LIBRTMC): $(CLIENT_SRC:%.c=$(B)%.o)
+# The client library carries the ipc objects it needs, so a program
+# links with -lrtmc alone.
+$(LIBRTMC): $(CLIENT_SRC:%.c=$(B)%.o) $(IPC_SRC:%.c=$(B)%.o)
 $(LIBIPC) $(LIBRTMD) $(LIBADMIN) $(LIBRTMC):
 	@mkdir -p $(@D)
 	rm -f $@
@@ -98,6 +107,40 @@ portable:
 clang:
 	$(MAKE) B=build/clang/ CC=clang all tests
 
+# musl: the programs and libraries only (CUnit is built against glibc).
+musl:
+	$(MAKE) B=build/musl/ CC=musl-gcc CSTD="-std=c11 -pedantic" all
+
+install: all
+	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8
+	cp $(B)rtm/rtm $(B)admin/rtm-admin $(DESTDIR)$(SBINDIR)/
+	cp $(B)client/rtm-client $(DESTDIR)$(BINDIR)/
+	cp $(LIBRTMC) $(DESTDIR)$(LIBDIR)/librtmc.a
+	cp client/rtmc.h $(DESTDIR)$(INCLUDEDIR)/rtmc.h
+	chmod 755 $(DESTDIR)$(SBINDIR)/rtm $(DESTDIR)$(SBINDIR)/rtm-admin \
+	    $(DESTDIR)$(BINDIR)/rtm-client
+	chmod 644 $(DESTDIR)$(LIBDIR)/librtmc.a $(DESTDIR)$(INCLUDEDIR)/rtmc.h
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
+	    'includedir=$(INCLUDEDIR)' '' 'Name: rtmc' \
+	    'Description: rtm client library: mirrored route and ARP tables' \
+	    'Version: $(VERSION)' 'Libs: -L$${libdir} -lrtmc' \
+	    'Cflags: -I$${includedir}' > $(DESTDIR)$(PKGCONFIGDIR)/rtmc.pc
+	for m in docs/man/*.[138]; do \
+	    [ -f "$$m" ] || continue; \
+	    s=$${m##*.}; cp "$$m" $(DESTDIR)$(MANDIR)/man$$s/; \
+	    chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/rtm $(DESTDIR)$(SBINDIR)/rtm-admin \
+	    $(DESTDIR)$(BINDIR)/rtm-client $(DESTDIR)$(LIBDIR)/librtmc.a \
+	    $(DESTDIR)$(INCLUDEDIR)/rtmc.h $(DESTDIR)$(PKGCONFIGDIR)/rtmc.pc \
+	    $(DESTDIR)$(MANDIR)/man8/rtm.8 $(DESTDIR)$(MANDIR)/man8/rtm-admin.8 \
+	    $(DESTDIR)$(MANDIR)/man1/rtm-client.1 $(DESTDIR)$(MANDIR)/man3/rtmc.3
+
 demo: all
 	@sh tests/demo.sh "$(B)"
 
@@ -137,10 +180,14 @@ help:
 	@echo "  asan           run the tests under AddressSanitizer + UBSan"
 	@echo "  portable       run the tests with the POSIX fallbacks forced"
 	@echo "  clang          build everything with clang"
+	@echo "  musl           build the programs with musl-gcc -pedantic"
+	@echo "  install        install programs, library, header, pkg-config, man pages"
+	@echo "  uninstall      remove what install installed"
 	@echo "  demo           start rtm, two clients and an admin session"
 	@echo "  bench          run the performance benchmark"
 	@echo "  fuzz           libFuzzer on the decoder and parser (FUZZ_TIME=s)"
 	@echo "  clean          remove build products"
-	@echo "Variables: CC, OPT, PREFIX ($(PREFIX)), DESTDIR, B (build prefix)"
+	@echo "Variables: CC, OPT, PREFIX ($(PREFIX)), DESTDIR, B (build prefix),"
+	@echo "           FUZZ_TIME (seconds per fuzz target)"
 
 -include $(ALL_SRC:%.c=$(B)%.d)

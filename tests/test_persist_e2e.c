@@ -28,6 +28,8 @@
 static char	out[1 << 20];
 static char	err[8192];
 
+static int	admin(const char *, ...) __attribute__((format(printf, 1, 2)));
+
 static int
 admin(const char *fmt, ...)
 {
@@ -196,6 +198,7 @@ test_damaged_snapshot_refused(void)
 		    TU_S("-s"), TU_S(tu_path("rtm.state")), NULL };
 	pid_t	 pid = start();
 	FILE	*f;
+	int	 rc;
 
 	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
@@ -204,9 +207,11 @@ test_damaged_snapshot_refused(void)
 	fseek(f, 20, SEEK_SET);
 	fputc('X', f);
 	fclose(f);
-	CU_ASSERT_EQUAL(tu_run(argv, NULL, out, sizeof(out), err, sizeof(err),
-	    5000), 1);
+	rc = tu_run(argv, NULL, out, sizeof(out), err, sizeof(err), 5000);
+	CU_ASSERT_EQUAL(rc, 1);
 	CU_ASSERT(strstr(err, "rtm.state") != NULL);
+	if (rc != 1)
+		fprintf(stderr, "[rtm exited %d: %s] ", rc, err);
 }
 
 /*

@@ -20,6 +20,7 @@
 
 #include "addr.h"
 #include "msg.h"
+#include "os.h"
 #include "shm.h"
 #include "uds.h"
 #include "testutil.h"
@@ -28,6 +29,9 @@ static char	out[1 << 20];
 static char	err[8192];
 
 /* Runs rtm-admin -d tu_dir with the words of cmd; returns exit status. */
+static int	admin_in(const char *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static int
 admin_in(const char *input, const char *fmt, ...)
 {
@@ -352,6 +356,15 @@ test_pid_spoof_refused(void)
 	uint32_t me = (uint32_t)getpid(), victim = (uint32_t)getppid();
 
 	start();
+	if (strcmp(os_backend(), "linux") != 0) {
+		/* Without kernel credentials on datagrams, a hello can only
+		 * be checked against its socket path: documented as weaker. */
+		fprintf(stderr, "(credentials not checkable with the %s "
+		    "backend) ", os_backend());
+		CU_ASSERT_EQUAL(hello_as(me, me, me, why, sizeof(why)),
+		    MSG_SYNC_BEGIN);
+		return;
+	}
 	/* Claims another process's pid everywhere: credentials disagree. */
 	CU_ASSERT_EQUAL(hello_as(victim, victim, victim, why, sizeof(why)),
 	    MSG_ERROR);

@@ -47,31 +47,60 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Strings handed out by tu_bin() and tu_path() live until the end of
+ * the test, so argv arrays built from them stay valid however many more
+ * are asked for meanwhile.
+ */
+static char	**strs;
+static size_t	 nstrs;
+
+static const char *
+keep(const char *a, const char *b)
+{
+	size_t	 len = strlen(a) + strlen(b) + 1;
+	char	*s, **n;
+
+	for (size_t i = 0; i < nstrs; i++)
+		if (strncmp(strs[i], a, strlen(a)) == 0 &&
+		    strcmp(strs[i] + strlen(a), b) == 0)
+			return strs[i];
+	if ((s = malloc(len)) == NULL ||
+	    (n = realloc(strs, (nstrs + 1) * sizeof(*strs))) == NULL) {
+		fprintf(stderr, "testutil: out of memory\n");
+		abort();
+	}
+	snprintf(s, len, "%s%s", a, b);
+	strs = n;
+	strs[nstrs++] = s;
+	return s;
+}
+
+static void
+forget_strings(void)
+{
+	for (size_t i = 0; i < nstrs; i++)
+		free(strs[i]);
+	free(strs);
+	strs = NULL;
+	nstrs = 0;
+}
+
 const char *
 tu_bin(const char *rel)
 {
-	static char	 buf[16][PATH_MAX];
-	static int	 i;
-	const char	*b = getenv("RTM_BUILD");
+	const char *b = getenv("RTM_BUILD");
 
-	i = (i + 1) % 16;
-	if (snprintf(buf[i], sizeof(buf[i]), "%s%s", b ? b : "./", rel) >=
-	    (int)sizeof(buf[i]))
-		buf[i][0] = '\0';
-	return buf[i];
+	return keep(b ? b : "./", rel);
 }
 
 const char *
 tu_path(const char *name)
 {
-	static char	 buf[16][PATH_MAX];
-	static int	 i;
+	char dir[PATH_MAX + 1];
 
-	i = (i + 1) % 16;
-	if (snprintf(buf[i], sizeof(buf[i]), "%s/%s", tu_dir, name) >=
-	    (int)sizeof(buf[i]))
-		buf[i][0] = '\0';
-	return buf[i];
+	snprintf(dir, sizeof(dir), "%s/", tu_dir);
+	return keep(dir, name);
 }
 
 static void
@@ -300,8 +329,7 @@ tu_wait_until(int (*cond)(void *), void *arg, int timeout_ms)
 static int
 rtm_alive(void *arg)
 {
-	(void)arg;
-	return uds_alive(tu_path("rtm.sock"));
+	return uds_alive(arg);
 }
 
 pid_t
@@ -322,7 +350,8 @@ tu_rtm_start(char *const extra[])
 	argv[n] = NULL;
 	if ((pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"))) == -1)
 		return -1;
-	if (!tu_wait_until(rtm_alive, NULL, 5000)) {
+	if (!tu_wait_until(rtm_alive, (void *)(uintptr_t)tu_path("rtm.sock"),
+	    5000)) {
 		kill(pid, SIGKILL);
 		tu_reap(pid, 2000);
 		return -1;
@@ -421,6 +450,7 @@ cleanup(void)
 	unsigned n = 0;
 
 	kill_children();
+	forget_strings();
 	if (tu_dir[0] == '\0')
 		return;
 	if (seg_sweep(tu_dir, &n) == 0 && n > 0)

@@ -37,9 +37,9 @@ int	 tu_main(int argc, char *argv[], const struct tu_suite *suites);
 extern char tu_dir[];
 
 /* Path of a built program, e.g. tu_bin("rtm/rtm"), honouring $RTM_BUILD.
- * Both return one of 16 rotating static buffers. */
+ * Both return strings that stay valid until the end of the test. */
 const char *tu_bin(const char *rel);
-/* tu_dir/name into a static rotating buffer. */
+/* tu_dir/name. */
 const char *tu_path(const char *name);
 
 /*
