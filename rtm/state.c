@@ -117,11 +117,11 @@ state_route_set(struct rtm *env, const struct addr_route *r, int mode,
 		switch (errno) {
 		case EEXIST:
 			*status = MSG_ST_EXIST;
-			*why = "route exists";
+			*why = NULL;	/* the status says it */
 			break;
 		case ENOENT:
 			*status = MSG_ST_NOENT;
-			*why = "no such route";
+			*why = NULL;
 			break;
 		case EINVAL:
 			*status = MSG_ST_INVAL;
@@ -154,7 +154,7 @@ state_route_del(struct rtm *env, const struct addr_prefix *dst,
 	}
 	if (rtable_del(env->routes, dst, &old) == -1) {
 		*status = MSG_ST_NOENT;
-		*why = "no such route";
+		*why = NULL;
 		return -1;
 	}
 	persist_route_del(env, dst);
@@ -198,12 +198,12 @@ state_arp_set(struct rtm *env, const struct addr_mac *mac, uint32_t ip,
 	e = mactable_get(env->arp, mac);
 	if (e != NULL && mode == RTABLE_ADD) {
 		*status = MSG_ST_EXIST;
-		*why = "ARP entry exists";
+		*why = NULL;
 		return -1;
 	}
 	if (e == NULL && mode == RTABLE_CHANGE) {
 		*status = MSG_ST_NOENT;
-		*why = "no such ARP entry";
+		*why = NULL;
 		return -1;
 	}
 	if (e != NULL) {
@@ -272,7 +272,7 @@ state_arp_del(struct rtm *env, const struct addr_mac *mac, uint16_t *status,
 	}
 	if (mactable_del(env->arp, mac, &old) == -1) {
 		*status = MSG_ST_NOENT;
-		*why = "no such ARP entry";
+		*why = NULL;
 		return -1;
 	}
 	persist_arp_del(env, mac);

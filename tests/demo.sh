@@ -19,7 +19,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$(printf '\033[1m') plain=$(printf '\033[0m'); else bold= plain=; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 step "starting rtm in $dir"
@@ -54,7 +55,10 @@ run "$ADMIN" arp add 02:00:00:00:00:01 192.168.1.12
 run "$ADMIN" arp change 00:1a:2b:3c:4d:5f 192.168.1.99
 run "$ADMIN" arp del 02:00:00:00:00:01
 run "$ADMIN" route add 10.0.0.1/24 dev eth0 || echo "(refused, as it should be: exit $?)"
+run "$ADMIN" route add 10.1.0.0/16 dev eth3 || echo "(refused, as it should be: exit $?)"
+sleep 0.3	# clients acknowledge at most every 100 ms
 run "$ADMIN" clients
+run "$CLIENT" show
 run "$ADMIN" -j route show
 
 step "the segments: rtm-admin arp show next to ipcs"
