@@ -489,6 +489,8 @@ load_file(struct rtm *env, const char *path, int snapshot, int *fdp)
 		return -1;
 	}
 	good = replay(env, fd, snapshot, &bad, &count, &why);
+	if (why == NULL)
+		why = "record refused";
 	if (bad && snapshot) {
 		log_warnx("%s: damaged snapshot (%s after %lld bytes); "
 		    "move it aside to start empty", path, why, (long long)good);
