@@ -74,18 +74,22 @@ main(int argc, char *argv[])
 	char			 err[RTMC_ERRLEN], line[256];
 	int			 usr1;
 
+	/*
+	 * The library installs nothing by itself: we ask for its helper,
+	 * before registering, since rtm may signal a flush at any time
+	 * after that and SIGUSR1's default action would kill us.
+	 */
+	if ((usr1 = rtmc_sigusr1_install()) == -1) {
+		perror("rtmc-example: SIGUSR1");
+		return 1;
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.cb = on_event;
 	opts.cb_arg = &changes;
 	if ((h = rtmc_open(argc > 1 ? argv[1] : NULL, &opts, 5000, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "rtmc-example: %s\n", err);
-		return 1;
-	}
-	/* The library installs nothing by itself: we ask for its helper. */
-	if ((usr1 = rtmc_sigusr1_install()) == -1) {
-		perror("rtmc-example: SIGUSR1");
-		rtmc_close(h);
+		rtmc_sigusr1_uninstall();
 		return 1;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -104,9 +108,10 @@ main(int argc, char *argv[])
 			perror("rtmc-example: poll");
 			break;
 		}
-		/* Also when nothing arrived: acks and probes are timed. */
-		if (rtmc_dispatch(h) == -1 && errno == ECONNRESET) {
-			fprintf(stderr, "rtmc-example: rtm went away\n");
+		/* Also when nothing arrived: acks and registrations are
+		 * timed.  If rtm restarts, the library registers again. */
+		if (rtmc_dispatch(h) == -1) {
+			perror("rtmc-example: receive");
 			break;
 		}
 		if (pfd[2].revents & (POLLIN | POLLHUP)) {

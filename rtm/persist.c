@@ -333,7 +333,10 @@ replay(struct rtm *env, int fd, int snapshot, int *bad, unsigned *count,
 			}
 			env->seq = get64(p + 12);
 		} else if (apply(env, p, len, why) == -1) {
-			*bad = 1;
+			/* A sound record rtm cannot apply now (a kernel limit
+			 * lowered since?): it was acknowledged, so it must not
+			 * be cut off like a torn tail. */
+			*bad = 2;
 			break;
 		} else
 			(*count)++;
@@ -491,6 +494,12 @@ load_file(struct rtm *env, const char *path, int snapshot, int *fdp)
 	good = replay(env, fd, snapshot, &bad, &count, &why);
 	if (why == NULL)
 		why = "record refused";
+	if (bad == 2) {
+		log_warnx("%s: cannot apply record %u: %s; fix that and start "
+		    "rtm again (nothing was discarded)", path, count + 1, why);
+		close(fd);
+		return -1;
+	}
 	if (bad && snapshot) {
 		log_warnx("%s: damaged snapshot (%s after %lld bytes); "
 		    "move it aside to start empty", path, why, (long long)good);

@@ -169,8 +169,8 @@ seg_error(uint16_t *status)
 	switch (errno) {
 	case ENOSPC:
 		*status = MSG_ST_NOSPC;
-		return "kernel limit on SysV objects reached "
-		    "(raise kernel.shmmni or kernel.sem)";
+		return "kernel limit on SysV objects reached (raise "
+		    "kernel.shmmni, kernel.shmall or kernel.sem)";
 	case EEXIST:
 		*status = MSG_ST_BUSY;
 		return "every key of this MAC is taken by other IPC objects";
