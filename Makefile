@@ -133,6 +133,9 @@ install: all
 	    s=$${m##*.}; cp "$$m" $(DESTDIR)$(MANDIR)/man$$s/; \
 	    chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
 	done
+	for f in $$(sh docs/man/functions.sh client/rtmc.h); do \
+	    echo '.so man3/rtmc.3' > $(DESTDIR)$(MANDIR)/man3/$$f.3; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/rtm $(DESTDIR)$(SBINDIR)/rtm-admin \
@@ -140,6 +143,9 @@ uninstall:
 	    $(DESTDIR)$(INCLUDEDIR)/rtmc.h $(DESTDIR)$(PKGCONFIGDIR)/rtmc.pc \
 	    $(DESTDIR)$(MANDIR)/man8/rtm.8 $(DESTDIR)$(MANDIR)/man8/rtm-admin.8 \
 	    $(DESTDIR)$(MANDIR)/man1/rtm-client.1 $(DESTDIR)$(MANDIR)/man3/rtmc.3
+	for f in $$(sh docs/man/functions.sh client/rtmc.h); do \
+	    rm -f $(DESTDIR)$(MANDIR)/man3/$$f.3; \
+	done
 
 demo: all
 	@sh tests/demo.sh "$(B)"
