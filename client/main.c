@@ -44,9 +44,11 @@ usage(FILE *f)
 "                       flush, flush route, flush arp\n"
 "                       resync (the mirror was emptied; add lines and\n"
 "                       sync follow)\n"
+"                       gone (rtm shut down, restarted or fell silent:\n"
+"                       the mirror is kept but stale until the\n"
+"                       \"resync\" ... \"sync\" that follows once rtm\n"
+"                       is back; monitor keeps running meanwhile)\n"
 "                     Replaying the lines in order gives the mirror.\n"
-"                     When rtm goes away it prints \"gone\", says so on\n"
-"                     stderr and exits 1.\n"
 "  arp get MAC        prints the MAC's address, read from its segment\n"
 "  route get ADDRESS  prints the longest-prefix-match route\n"
 "\n"
@@ -55,8 +57,8 @@ usage(FILE *f)
 "  -j       JSON output: one object per line, with \"seq\" for monitor\n"
 "  -h       this help;  -V  version\n"
 "\n"
-"Exit status: 0 success, 1 failure (rtm unreachable, no such entry, rtm\n"
-"went away), 2 usage error or bad argument.\n");
+"Exit status: 0 success, 1 failure (rtm unreachable, no such entry),\n"
+"2 usage error or bad argument.\n");
 }
 
 /* Output. */
@@ -363,11 +365,9 @@ cmd_monitor(struct rtmc *h, int sigfd)
 		}
 		if (terminated)
 			break;
+		/* rtm going away is not an error: the library registers
+		 * again by itself and the mirror resyncs. */
 		if (rtmc_dispatch(h) == -1) {
-			if (errno == ECONNRESET) {
-				fprintf(stderr, "rtm-client: rtm went away\n");
-				return 1;
-			}
 			fprintf(stderr, "rtm-client: receive: %s\n",
 			    strerror(errno));
 			return 1;

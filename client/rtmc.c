@@ -3,15 +3,20 @@
  * stream, sequence checking, resyncs, acknowledgements, SIGUSR1.
  *
  * The handle is a small state machine driven only by what arrives on
- * its socket and by the caller's calls:
+ * its socket, by time and by the caller's calls:
  *
- *	HELLO ---SYNC_BEGIN---> LOADING ---SYNC_END---> SYNCED
- *	                          ^   |                   |
- *	                SYNC_BEGIN|   | bad dump     gap, other instance,
- *	                          |   v                   | SIGUSR1 w/o FLUSH
- *	                        WAITING <-----------------+
+ *	REGISTER ---SYNC_BEGIN---> LOADING ---SYNC_END---> SYNCED
+ *	   ^                         ^   |                   |
+ *	   |               SYNC_BEGIN|   | bad dump     gap, SIGUSR1
+ *	   |                         |   v                   | w/o FLUSH
+ *	   |                       WAITING <-----------------+
+ *	   |
+ *	   +--- from LOADING, SYNCED or WAITING when rtm is lost: GOODBYE,
+ *	        another instance, ERROR, its socket gone, or silence.
  *
- * and GONE from anywhere once rtm says GOODBYE or its socket vanishes.
+ * REGISTER sends HELLO until a dump begins; the mirror is kept (stale)
+ * until then, so a restart of rtm costs the caller nothing but a
+ * resync.  rtmc_open() is REGISTER for the first time, with a deadline.
  */
 #include <sys/socket.h>
 
@@ -40,14 +45,18 @@
 #define RTMC_DISPATCH_BURST	4096	/* datagrams per rtmc_dispatch() */
 #define RTMC_RETRY_MS		10	/* a send that found rtm's queue full */
 #define RTMC_RESYNC_RETRY_MS	2000	/* RESYNC unanswered: ask again */
+#define RTMC_HELLO_RETRY_MS	250	/* rtm's socket absent or refusing */
+#define RTMC_HELLO_WAIT_MS	1000	/* HELLO sent, no dump: send again */
+#define RTMC_REFUSED_RETRY_MS	500	/* rtm answered HELLO with ERROR */
+#define RTMC_HELLO_FULL_MS	50	/* rtm's queue was full */
+#define RTMC_HELLO_ANSWER_MS	100	/* a live rtm answers HELLO by then */
 #define RTMC_GOODBYE_MS		100	/* how long close tries a full queue */
 
 enum rtmc_state {
-	ST_HELLO,		/* registered, first dump not begun */
+	ST_REGISTER,		/* HELLO sent or due, no dump begun */
 	ST_LOADING,		/* inside a dump */
 	ST_SYNCED,		/* applying changes */
 	ST_WAITING,		/* RESYNC asked for; ignoring changes */
-	ST_GONE,		/* rtm went away */
 };
 
 struct rtmc {
@@ -65,6 +74,8 @@ struct rtmc {
 	int		 in_cb;
 
 	enum rtmc_state	 state;
+	int		 opening;	/* inside rtmc_open() */
+	int		 lost;		/* REGISTER after losing rtm */
 	uint64_t	 seq;		/* last applied table seq */
 	uint64_t	 instance;	/* rtm instance of the current dump */
 	uint64_t	 dump_seq;	/* from SYNC_BEGIN */
@@ -77,14 +88,18 @@ struct rtmc {
 	unsigned long long ack_due;	/* ns, monotonic */
 	unsigned long long last_ack;
 	unsigned long long resync_due;	/* WAITING: when to (re)send RESYNC */
+	unsigned long long hello_due;	/* REGISTER: when to (re)send HELLO */
+	int		 hello_pending;	/* HELLO sent, not answered yet */
+	unsigned long long last_hello;	/* when it was sent */
 
 	unsigned long long last_rx;	/* last valid datagram from rtm */
-	unsigned long long idle_ns;	/* silence before a probe */
+	unsigned long long idle_ns;	/* silence that means rtm is lost */
 
 	int		 flush_seen;	/* FLUSH since last SIGUSR1 handled */
 	int		 sig_pending;
 
-	int		 refused;	/* ERROR from rtm */
+	int		 refused;	/* opening: ERROR from rtm */
+	int		 bye;		/* opening: GOODBYE from rtm */
 	uint16_t	 err_status;
 	char		 err_text[MSG_TEXT_MAX + 1];
 
@@ -166,16 +181,6 @@ emit_simple(struct rtmc *h, enum rtmc_event_type type, uint64_t seq)
 
 /* Sending to rtm. */
 
-static void
-become_gone(struct rtmc *h)
-{
-	if (h->state == ST_GONE)
-		return;
-	h->state = ST_GONE;
-	h->ack_pending = 0;
-	emit_simple(h, RTMC_EV_GONE, h->seq);
-}
-
 /*
  * One record in one CLIENT datagram to rtm.sock.  Returns UDS_SENT,
  * UDS_FULL (try later), or UDS_GONE/UDS_FAILED with errno.
@@ -202,12 +207,77 @@ send_record(struct rtmc *h, const struct msg_record *rec)
 	return uds_fate(errno);
 }
 
-/* A send failure that means rtm is gone ends the session. */
+/* HELLO now; when to try again depends on what became of it. */
+static enum uds_fate
+send_hello(struct rtmc *h, unsigned long long now)
+{
+	struct msg_record	rec;
+	enum uds_fate		f;
+	unsigned		ms;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_HELLO;
+	rec.u.hello.pid = (uint32_t)h->pid;
+	switch ((f = send_record(h, &rec))) {
+	case UDS_SENT:
+		h->st.hellos++;
+		h->hello_pending = 1;
+		h->last_hello = now;
+		ms = RTMC_HELLO_WAIT_MS;
+		break;
+	case UDS_FULL:
+		/* rtm is not reading (stopped?), or many clients are
+		 * registering at once: its queue holds few datagrams. */
+		ms = RTMC_HELLO_FULL_MS;
+		break;
+	default:
+		/* No rtm on the socket (yet): it may be restarting. */
+		h->hello_pending = 0;
+		ms = RTMC_HELLO_RETRY_MS;
+		break;
+	}
+	h->hello_due = now + ms * 1000000ULL;
+	return f;
+}
+
+/*
+ * rtm shut down, was restarted, forgot us or fell silent.  Keep the
+ * mirror (stale, but the caller's lookups still answer) and register
+ * again: now, or after a pause when rtm is known to be going away.
+ */
 static void
-sent_or_gone(struct rtmc *h, enum uds_fate f)
+session_lost(struct rtmc *h, int hello_now)
+{
+	unsigned long long now = now_ns();
+
+	if (h->state == ST_REGISTER) {
+		/* The rtm we asked is going away too. */
+		h->hello_pending = 0;
+		if (hello_now)
+			send_hello(h, now);
+		else
+			h->hello_due = now + RTMC_HELLO_RETRY_MS * 1000000ULL;
+		return;
+	}
+	h->state = ST_REGISTER;
+	h->lost = 1;
+	h->hello_pending = 0;
+	h->ack_pending = 0;
+	h->st.losses++;
+	if (h->synced_once)
+		emit_simple(h, RTMC_EV_GONE, h->seq);
+	if (hello_now)
+		send_hello(h, now);
+	else
+		h->hello_due = now + RTMC_HELLO_RETRY_MS * 1000000ULL;
+}
+
+/* A send failure that means rtm's socket is gone loses the session. */
+static void
+sent_or_lost(struct rtmc *h, enum uds_fate f)
 {
 	if (f == UDS_GONE)
-		become_gone(h);
+		session_lost(h, 0);
 }
 
 static void
@@ -231,13 +301,13 @@ send_ack(struct rtmc *h, unsigned long long now)
 		h->st.acks_sent++;
 		return;
 	}
-	/* Full: try again shortly.  Otherwise the next change or probe
-	 * sends a fresh one. */
+	/* Full: try again shortly.  Otherwise the next change or
+	 * heartbeat sends a fresh one. */
 	h->ack_pending = f == UDS_FULL;
 	h->ack_due = now + RTMC_RETRY_MS * 1000000ULL;
 	if (f != UDS_FULL)
 		h->last_ack = now;
-	sent_or_gone(h, f);
+	sent_or_lost(h, f);
 }
 
 /* Asks for an ack no sooner than RTMC_ACK_INTERVAL after the last. */
@@ -272,7 +342,7 @@ send_resync(struct rtmc *h, unsigned long long now)
 		return;
 	}
 	h->resync_due = now + RTMC_RETRY_MS * 1000000ULL;
-	sent_or_gone(h, f);
+	sent_or_lost(h, f);
 }
 
 /* Empties the mirror ahead of a dump, telling the caller once. */
@@ -289,13 +359,17 @@ clear_for_resync(struct rtmc *h)
 /*
  * The mirror can no longer be trusted to follow: ask for a dump.  The
  * mirror keeps answering until the dump begins, unless clear says it
- * must be emptied now.
+ * must be emptied now.  While registering, the registration's dump is
+ * the one to wait for.
  */
 static void
 request_resync(struct rtmc *h, int clear)
 {
-	if (h->state == ST_GONE)
+	if (h->state == ST_REGISTER) {
+		if (clear && h->synced_once)
+			clear_for_resync(h);
 		return;
+	}
 	h->st.gaps += !clear;
 	h->state = ST_WAITING;
 	h->cleared = 0;
@@ -402,11 +476,16 @@ static void
 on_sync_begin(struct rtmc *h, const struct msg_header *hdr,
     const struct msg_record *rec)
 {
-	if (h->state == ST_HELLO && !h->synced_once)
+	/* Nothing was reported before the first dump: no resync to
+	 * announce then.  Later (a gap, a restart of rtm), there is. */
+	if (h->state == ST_REGISTER && !h->synced_once &&
+	    rtable_count(h->m.routes) == 0 && mactable_count(h->m.arp) == 0)
 		mirror_clear(&h->m, MIRROR_ALL);
 	else
 		clear_for_resync(h);
 	h->cleared = 0;
+	h->lost = 0;
+	h->hello_pending = 0;
 	h->state = ST_LOADING;
 	h->instance = hdr->instance;
 	h->dump_seq = rec->u.sync_begin.seq;
@@ -448,8 +527,7 @@ on_change(struct rtmc *h, const struct msg_header *hdr,
 	uint64_t seq = change_seq(rec);
 
 	switch (h->state) {
-	case ST_HELLO:
-	case ST_GONE:
+	case ST_REGISTER:
 		return 0;
 	case ST_WAITING:
 		/* A flush must empty us now, not when the dump comes. */
@@ -471,11 +549,6 @@ on_change(struct rtmc *h, const struct msg_header *hdr,
 		return 1;
 	case ST_SYNCED:
 		break;
-	}
-	if (hdr->instance != h->instance) {
-		/* rtm restarted: what we hold is another daemon's table. */
-		request_resync(h, 0);
-		return 0;
 	}
 	if (seq <= h->seq) {
 		h->st.stale++;
@@ -499,24 +572,64 @@ static void
 on_heartbeat(struct rtmc *h, const struct msg_header *hdr,
     const struct msg_record *rec)
 {
-	if (h->state != ST_SYNCED)
+	unsigned long long now;
+
+	h->st.heartbeats++;
+	switch (h->state) {
+	case ST_REGISTER:
+		/*
+		 * A new rtm announcing itself: no need to wait for the
+		 * next retry, unless a HELLO has just gone out (to this
+		 * rtm, most likely).  One that went out earlier was lost
+		 * with the rtm that was stopped or dying when it came.
+		 */
+		now = now_ns();
+		if (hdr->instance != h->instance && (!h->hello_pending ||
+		    now >= h->last_hello + RTMC_HELLO_ANSWER_MS * 1000000ULL))
+			send_hello(h, now);
 		return;
+	case ST_SYNCED:
+		break;
+	default:
+		return;
+	}
 	/* rtm queues a heartbeat behind every change it announced, so one
 	 * that is ahead of us means changes were lost. */
-	if (hdr->instance != h->instance || rec->u.heartbeat.seq > h->seq)
+	if (rec->u.heartbeat.seq > h->seq)
 		request_resync(h, 0);
+	else if (rec->u.heartbeat.seq == h->seq && !h->ack_pending)
+		schedule_ack(h, 0);	/* the periodic ack of an idle client */
+}
+
+static void
+on_goodbye(struct rtmc *h)
+{
+	if (h->opening && !h->synced_once) {
+		h->bye = 1;
+		return;
+	}
+	/* Still shutting down: give it a moment before the next HELLO. */
+	session_lost(h, 0);
 }
 
 static void
 on_error(struct rtmc *h, const struct msg_record *rec)
 {
-	h->refused = 1;
 	h->err_status = rec->u.error.status;
 	memcpy(h->err_text, rec->u.error.text, sizeof(h->err_text));
 	h->err_text[sizeof(h->err_text) - 1] = '\0';
-	/* Past registration, an error means rtm no longer serves us. */
-	if (h->state != ST_HELLO)
-		become_gone(h);
+	if (h->opening && !h->synced_once) {
+		h->refused = 1;
+		return;
+	}
+	if (h->state == ST_REGISTER) {
+		h->hello_pending = 0;
+		h->hello_due = now_ns() + RTMC_REFUSED_RETRY_MS * 1000000ULL;
+		return;
+	}
+	/* Past registration, an error means this rtm does not know us
+	 * (it was restarted): register again. */
+	session_lost(h, 1);
 }
 
 /* Validates one datagram as a whole, then applies its records. */
@@ -536,7 +649,11 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 	}
 	h->st.datagrams++;
 	h->last_rx = now_ns();
-	while (h->state != ST_GONE && msg_next(&rd, &rec) == 1) {
+	/* Another rtm than the one whose dump we hold: it was restarted,
+	 * and what we have is the old daemon's table. */
+	if (h->state != ST_REGISTER && hdr.instance != h->instance)
+		session_lost(h, 1);
+	while (!h->refused && !h->bye && msg_next(&rd, &rec) == 1) {
 		h->st.records++;
 		switch (rec.type) {
 		case MSG_SYNC_BEGIN:
@@ -558,7 +675,7 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 			on_heartbeat(h, &hdr, &rec);
 			break;
 		case MSG_GOODBYE:
-			become_gone(h);
+			on_goodbye(h);
 			break;
 		case MSG_ERROR:
 			on_error(h, &rec);
@@ -580,7 +697,7 @@ drain(struct rtmc *h, int max)
 	int	 applied = 0;
 	ssize_t	 n;
 
-	for (int i = 0; i < max && h->state != ST_GONE; i++) {
+	for (int i = 0; i < max && !h->refused && !h->bye; i++) {
 		n = uds_recv(h->fd, h->buf, MSG_MAX, NULL);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -604,17 +721,28 @@ run_timers(struct rtmc *h)
 {
 	unsigned long long now = now_ns();
 
-	if (h->state == ST_WAITING && now >= h->resync_due)
-		send_resync(h, now);
-	if (h->ack_pending && h->state == ST_SYNCED && now >= h->ack_due)
-		send_ack(h, now);
-	if (h->state == ST_SYNCED && !h->ack_pending &&
-	    now >= h->last_rx + h->idle_ns &&
-	    now >= h->last_ack + h->idle_ns) {
-		/* An ack doubles as the probe: rtm gone -> ECONNREFUSED,
-		 * a restarted rtm -> ERROR "not registered". */
+	switch (h->state) {
+	case ST_REGISTER:
+		if (now >= h->hello_due)
+			send_hello(h, now);
+		return;
+	case ST_WAITING:
+		if (now >= h->resync_due)
+			send_resync(h, now);
+		break;
+	case ST_SYNCED:
+		if (h->ack_pending && now >= h->ack_due)
+			send_ack(h, now);
+		break;
+	case ST_LOADING:
+		break;
+	}
+	/* rtm beats every second: this much silence means it is dead,
+	 * stopped or restarted without our noticing.  Registering again
+	 * finds out, and costs only a dump if rtm was merely slow. */
+	if (h->state != ST_REGISTER && now >= h->last_rx + h->idle_ns) {
 		h->st.probes++;
-		send_ack(h, now);
+		session_lost(h, 1);
 	}
 }
 
@@ -708,8 +836,12 @@ handle_signal(struct rtmc *h)
 		return;
 	}
 	switch (h->state) {
-	case ST_HELLO:
-	case ST_GONE:
+	case ST_REGISTER:
+		/* The dump of the registration will show the flush. */
+		if (h->synced_once) {
+			h->st.signal_clears += !h->cleared;
+			clear_for_resync(h);
+		}
 		return;
 	case ST_LOADING:
 	case ST_SYNCED:
@@ -820,7 +952,6 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
     char *err, size_t errlen)
 {
 	struct rtmc		*h;
-	struct msg_record	 rec;
 	struct pollfd		 pfd;
 	unsigned long long	 end, now;
 	enum uds_fate		 f;
@@ -884,10 +1015,10 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 		goto fail;
 	}
 
-	memset(&rec, 0, sizeof(rec));
-	rec.type = MSG_HELLO;
-	rec.u.hello.pid = (uint32_t)h->pid;
-	while ((f = send_record(h, &rec)) == UDS_FULL && now_ns() < end)
+	h->opening = 1;
+	h->state = ST_REGISTER;
+	h->last_rx = now_ns();
+	while ((f = send_hello(h, now_ns())) == UDS_FULL && now_ns() < end)
 		poll(NULL, 0, 1);
 	if (f != UDS_SENT) {
 		if (f == UDS_FULL)
@@ -907,7 +1038,7 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 			hello_sent = 0;
 			goto fail;
 		}
-		if (h->state == ST_GONE) {
+		if (h->bye) {
 			errno = ECONNRESET;
 			seterr(err, errlen, "rtm at %s is shutting down",
 			    h->rtm_path);
@@ -930,7 +1061,7 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		e = (int)((end - now + 999999ULL) / 1000000ULL);
-		if (h->state == ST_WAITING) {
+		{
 			int t = rtmc_timeout(h);
 
 			if (t >= 0 && t < e)
@@ -944,8 +1075,10 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 			seterr(err, errlen, "receive: %s", strerror(errno));
 			goto fail;
 		}
-		run_timers(h);
+		if (!h->refused && !h->bye)
+			run_timers(h);
 	}
+	h->opening = 0;
 	return h;
 fail:
 	e = errno;
@@ -964,7 +1097,7 @@ rtmc_close(struct rtmc *h)
 	if (h == NULL)
 		return;
 	mirror_clear(&h->m, MIRROR_ALL);
-	if (h->state != ST_GONE && getpid() == h->pid)
+	if (getpid() == h->pid)
 		send_goodbye(h, RTMC_GOODBYE_MS);
 	handle_free(h);
 	errno = saved;
@@ -979,29 +1112,22 @@ rtmc_fd(const struct rtmc *h)
 int
 rtmc_timeout(const struct rtmc *h)
 {
-	unsigned long long	 now, due = 0;
-	int			 have = 0;
+	unsigned long long	 now, due;
 
-	if (h->state == ST_WAITING) {
-		due = h->resync_due;
-		have = 1;
+	switch (h->state) {
+	case ST_REGISTER:
+		due = h->hello_due;
+		break;
+	default:
+		/* Noticing silence is always pending once registered. */
+		due = h->last_rx + h->idle_ns;
+		if (h->state == ST_WAITING && h->resync_due < due)
+			due = h->resync_due;
+		if (h->state == ST_SYNCED && h->ack_pending &&
+		    h->ack_due < due)
+			due = h->ack_due;
+		break;
 	}
-	if (h->ack_pending && h->state == ST_SYNCED &&
-	    (!have || h->ack_due < due)) {
-		due = h->ack_due;
-		have = 1;
-	}
-	if (h->state == ST_SYNCED && !h->ack_pending) {
-		unsigned long long probe = (h->last_rx > h->last_ack ?
-		    h->last_rx : h->last_ack) + h->idle_ns;
-
-		if (!have || probe < due) {
-			due = probe;
-			have = 1;
-		}
-	}
-	if (!have)
-		return -1;
 	now = now_ns();
 	if (due <= now)
 		return 0;
@@ -1018,10 +1144,6 @@ dispatch(struct rtmc *h)
 		errno = EDEADLK;
 		return -1;
 	}
-	if (h->state == ST_GONE) {
-		errno = ECONNRESET;
-		return -1;
-	}
 	if (sig_consume())
 		h->sig_pending = 1;
 	if ((applied = drain(h, RTMC_DISPATCH_BURST)) == -1)
@@ -1029,10 +1151,6 @@ dispatch(struct rtmc *h)
 	if (h->sig_pending)
 		handle_signal(h);
 	run_timers(h);
-	if (h->state == ST_GONE) {
-		errno = ECONNRESET;
-		return -1;
-	}
 	return applied;
 }
 
@@ -1057,18 +1175,14 @@ rtmc_resync(struct rtmc *h)
 		errno = EDEADLK;
 		return -1;
 	}
-	if (h->state == ST_GONE) {
-		errno = ECONNRESET;
-		return -1;
-	}
-	if (h->state == ST_HELLO)
-		return 0;
 	request_resync(h, 1);
-	if (h->state == ST_GONE) {
-		errno = ECONNRESET;
-		return -1;
-	}
 	return 0;
+}
+
+int
+rtmc_synced(const struct rtmc *h)
+{
+	return h->state == ST_SYNCED;
 }
 
 void
@@ -1161,7 +1275,7 @@ rtmc_stats(const struct rtmc *h, struct rtmc_stats *st)
 	st->seq = h->seq;
 	st->instance = h->instance;
 	st->synced = h->state == ST_SYNCED;
-	st->gone = h->state == ST_GONE;
+	st->gone = h->lost;
 	st->routes = rtable_count(h->m.routes);
 	st->arp = mactable_count(h->m.arp);
 	st->attached = h->m.attached;

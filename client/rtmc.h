@@ -13,10 +13,16 @@
  *	for (;;) {
  *		pfd[0] = { rtmc_fd(h), POLLIN }; pfd[1] = { sigfd, POLLIN };
  *		poll(pfd, 2, rtmc_timeout(h));
- *		if (rtmc_dispatch(h) == -1 && errno == ECONNRESET)
- *			break;			(rtm went away)
+ *		if (rtmc_dispatch(h) == -1)
+ *			break;			(a receive error)
  *	}
  *	rtmc_close(h);
+ *
+ * Once open, a handle outlives rtm: when rtm shuts down, is killed and
+ * restarted, or falls silent, the library keeps its socket and its
+ * (now stale) mirror, registers again as soon as rtm answers and
+ * reloads the tables, all from rtmc_dispatch(); rtmc_synced() says
+ * whether the mirror is current meanwhile.
  *
  * The library starts no thread, installs no signal handler unless asked
  * to (rtmc_sigusr1_install()), never prints and never exits.  Nothing
@@ -38,7 +44,8 @@
 
 #define RTMC_TIMEOUT_DEFAULT	5000	/* ms, rtmc_open() with timeout 0 */
 #define RTMC_ACK_INTERVAL	100	/* ms between acks while changes flow */
-#define RTMC_IDLE_DEFAULT	5000	/* ms of silence before probing rtm */
+#define RTMC_IDLE_DEFAULT	1500	/* ms of silence before registering
+					 * again (rtm beats every 1000) */
 #define RTMC_IFNAMSIZ		16	/* interface name incl. NUL */
 #define RTMC_MAC_LEN		6
 #define RTMC_IPV4_STRLEN	16	/* "255.255.255.255" + NUL */
@@ -79,7 +86,10 @@ enum rtmc_event_type {
 				 * table at seq */
 	RTMC_EV_RESYNC,		/* the mirror was emptied; a dump is coming
 				 * (followed by *_ADD events and RTMC_EV_SYNC) */
-	RTMC_EV_GONE,		/* rtm shut down or vanished (see dispatch) */
+	RTMC_EV_GONE,		/* lost rtm (it shut down, restarted or fell
+				 * silent): the mirror is kept but no longer
+				 * followed; RTMC_EV_RESYNC, the dump and
+				 * RTMC_EV_SYNC come once rtm is back */
 };
 
 #define RTMC_FLUSH_ROUTE	1
@@ -115,16 +125,19 @@ typedef void	rtmc_event_cb(struct rtmc *h, const struct rtmc_event *ev,
 struct rtmc_opts {
 	rtmc_event_cb	*cb;		/* may be NULL */
 	void		*cb_arg;
-	int		 idle_ms;	/* probe rtm after this long without a
-					 * datagram; 0: RTMC_IDLE_DEFAULT */
+	int		 idle_ms;	/* register again after this long
+					 * without a datagram from rtm;
+					 * 0: RTMC_IDLE_DEFAULT */
 };
 
 /* Counters for diagnostics and tests. */
 struct rtmc_stats {
 	uint64_t	seq;		/* last applied table seq */
 	uint64_t	instance;	/* rtm instance of the current dump */
-	int		synced;		/* 1 while the mirror is complete */
-	int		gone;		/* 1 once rtm has gone away */
+	int		synced;		/* 1 while the mirror is complete and
+					 * followed (rtmc_synced()) */
+	int		gone;		/* 1 from losing rtm until it answers
+					 * the new registration */
 	size_t		routes;		/* entries mirrored */
 	size_t		arp;
 	size_t		attached;	/* ARP segments attached */
@@ -136,7 +149,11 @@ struct rtmc_stats {
 	uint64_t	dumps;		/* full dumps loaded */
 	uint64_t	resyncs_sent;	/* RESYNC requests sent */
 	uint64_t	acks_sent;
-	uint64_t	probes;		/* acks sent because rtm was silent */
+	uint64_t	hellos;		/* HELLOs sent (registrations) */
+	uint64_t	losses;		/* times rtm was lost (RTMC_EV_GONE) */
+	uint64_t	probes;		/* ... of which because rtm was silent
+					 * for idle_ms */
+	uint64_t	heartbeats;	/* heartbeats received */
 	uint64_t	signals;	/* SIGUSR1s handled */
 	uint64_t	signal_clears;	/* ... that found no FLUSH and cleared */
 };
@@ -161,10 +178,14 @@ int	 rtmc_default_dir(char *buf, size_t size);
  * whole call; 0 or less means RTMC_TIMEOUT_DEFAULT.  It creates no
  * directory: rtm must have set DIR up.
  *
+ * If rtm does not answer, the HELLO is repeated every second until the
+ * deadline.
+ *
  * Returns the handle, or NULL with errno set and a message in err (when
  * err is not NULL; RTMC_ERRLEN bytes always suffice):
  *	ENOENT, ECONNREFUSED	rtm is not running ("cannot reach rtm at
- *				DIR/rtm.sock: ...")
+ *				DIR/rtm.sock: ..."): rtmc_open() does not
+ *				wait for an rtm to appear
  *	ETIMEDOUT		no complete dump within the deadline
  *	EACCES			rtm refused the registration (its text)
  *	ECONNRESET		rtm is shutting down
@@ -177,10 +198,11 @@ struct rtmc	*rtmc_open(const char *dir, const struct rtmc_opts *opts,
 
 /*
  * rtmc_close: empties the mirror, detaches every segment, tells rtm
- * GOODBYE (unless it is gone), closes and unlinks the socket and frees
- * the handle.  NULL is ignored.  Preserves errno.  In a child created by
- * fork() after rtmc_open(), it only releases the child's copy: the
- * registration, the socket file and the goodbye belong to the parent.
+ * GOODBYE (if its socket is there), closes and unlinks the socket and
+ * frees the handle.  NULL is ignored.  Preserves errno.  In a child
+ * created by fork() after rtmc_open(), it only releases the child's
+ * copy: the registration, the socket file and the goodbye belong to the
+ * parent.
  */
 void	 rtmc_close(struct rtmc *h);
 
@@ -192,8 +214,10 @@ int	 rtmc_fd(const struct rtmc *h);
 
 /*
  * rtmc_timeout: milliseconds until rtmc_dispatch() has timed work to do
- * (an acknowledgement, a resync request or an idle probe), 0 when it is
- * due now, -1 when there is none.  Use it as the poll timeout.
+ * (an acknowledgement, a resync request, a registration, or noticing
+ * that rtm fell silent), 0 when it is due now.  There is always some
+ * (at most opts->idle_ms away), so it is never -1.  Use it as the poll
+ * timeout.
  */
 int	 rtmc_timeout(const struct rtmc *h);
 
@@ -205,27 +229,36 @@ int	 rtmc_timeout(const struct rtmc *h);
  * resync).  Invalid datagrams are dropped and counted.
  *
  * Sequence handling: each change must carry the last applied seq + 1.
- * A gap, or a datagram from another rtm instance than the one whose
- * dump the mirror holds, makes the library send RESYNC and ignore
- * changes until the next dump; the dump then empties the mirror
- * (RTMC_EV_RESYNC), reloads it and ends with RTMC_EV_SYNC.  Lookups
- * keep answering from the last consistent mirror until the dump
- * begins; while a dump is loading (stats.synced is 0) the mirror is
- * partial.  rtm sends a dump contiguously, so a dispatch that finds it
- * queued loads it whole.
+ * A gap makes the library send RESYNC and ignore changes until the
+ * next dump; the dump then empties the mirror (RTMC_EV_RESYNC), reloads
+ * it and ends with RTMC_EV_SYNC.  Lookups keep answering from the last
+ * consistent mirror until the dump begins; while a dump is loading
+ * (rtmc_synced() is 0) the mirror is partial.  rtm sends a dump
+ * contiguously, so a dispatch that finds it queued loads it whole.
  *
- * rtm sends a heartbeat every second to an idle client, so silence
- * means trouble: after opts->idle_ms without a datagram the library
- * sends an acknowledgement as a probe, which finds out whether rtm died
- * (its socket is gone) or was restarted (the new rtm answers that this
- * client is not registered).
+ * Losing rtm: rtm puts its instance id (random per start) in every
+ * datagram and sends a heartbeat every second to a client it has
+ * nothing else for.  The session is lost when rtm says GOODBYE (it
+ * shuts down), when a datagram comes from another instance than the
+ * one whose dump the mirror holds (rtm was restarted), when rtm answers
+ * with an ERROR (a restarted rtm does not know this client), when its
+ * socket is gone, or after opts->idle_ms without any datagram from it.
+ * Then the callback gets RTMC_EV_GONE, the mirror keeps its contents
+ * (stale: lookups still answer) and the library sends HELLO again,
+ * every 250 ms while rtm's socket is absent or refuses, every second
+ * while nobody answers, keeping the same socket.  When rtm answers, its
+ * dump is loaded as a resync: RTMC_EV_RESYNC, the *_ADD events, then
+ * RTMC_EV_SYNC.  rtm announces a restart to the clients it finds, so
+ * this usually takes milliseconds after rtm is back; without the
+ * announcement, at most about idle_ms plus a second.
  *
- * Returns the number of records applied (0 or more), or -1 with errno:
- * ECONNRESET once rtm has said GOODBYE (it shut down), its socket is
- * gone, or it no longer knows this client (restarted); the callback has had RTMC_EV_GONE, the mirror keeps its last
- * contents, and every later call returns ECONNRESET too (close the
- * handle; open a new one to reconnect).  Other errno values are
- * failures of recv(2).
+ * Acknowledgements (the seq and table digest rtm verifies before it
+ * calls a client in-sync) go out after each dump, at most every
+ * RTMC_ACK_INTERVAL ms while changes arrive, and in answer to each
+ * heartbeat while the client is idle.
+ *
+ * Returns the number of records applied (0 or more), or -1 with errno
+ * EDEADLK when called from the callback, or a failure of recv(2).
  */
 int	 rtmc_dispatch(struct rtmc *h);
 
@@ -261,10 +294,19 @@ void	 rtmc_sigusr1_uninstall(void);
 
 /*
  * rtmc_resync: empties the mirror now (RTMC_EV_RESYNC) and asks rtm for
- * a fresh dump, which rtmc_dispatch() loads.  -1 with ECONNRESET when
- * rtm is gone.
+ * a fresh dump, which rtmc_dispatch() loads (while rtm is lost, the
+ * dump of the new registration).  0, or -1 with EDEADLK from the
+ * callback.
  */
 int	 rtmc_resync(struct rtmc *h);
+
+/*
+ * rtmc_synced: 1 when the mirror is a complete copy of rtm's tables at
+ * the last applied seq and changes are being followed; 0 while a dump is
+ * awaited or loading, or rtm is lost (the mirror then holds the last
+ * tables seen, or is partial or empty after RTMC_EV_RESYNC).
+ */
+int	 rtmc_synced(const struct rtmc *h);
 
 /*
  * rtmc_set_callback: replaces the event callback (cb NULL: none).

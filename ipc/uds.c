@@ -165,8 +165,8 @@ uds_bind_masked(int fd, const struct sockaddr_un *sun, socklen_t len,
 	return r;
 }
 
-int
-uds_bind(const char *path, mode_t mode)
+static int
+bind_path(const char *path, mode_t mode, int creds)
 {
 	struct sockaddr_un	 sun;
 	socklen_t		 len;
@@ -177,6 +177,13 @@ uds_bind(const char *path, mode_t mode)
 		return -1;
 	if ((fd = uds_socket()) == -1)
 		return -1;
+	/* Before bind(): no datagram may ever arrive without credentials. */
+	if (creds && os_creds_enable(fd) == -1 && errno != ENOSYS) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	/*
 	 * Bind first and look only when the name is taken, so the usual
 	 * case has no check-then-act window.  One retry after removing a
@@ -219,6 +226,18 @@ fail:
 	close(fd);
 	errno = e;
 	return -1;
+}
+
+int
+uds_bind(const char *path, mode_t mode)
+{
+	return bind_path(path, mode, 0);
+}
+
+int
+uds_bind_creds(const char *path, mode_t mode)
+{
+	return bind_path(path, mode, 1);
 }
 
 int

@@ -41,6 +41,11 @@ struct uds_peer {
  * Returns the fd or -1.
  */
 int	uds_bind(const char *path, mode_t mode);
+/* The same, with the sender's credentials attached to every datagram
+ * received (uds_creds_enable()) from before the name exists, so none
+ * can slip in without them.  Where the platform has no credentials it
+ * is uds_bind(). */
+int	uds_bind_creds(const char *path, mode_t mode);
 /* A new unbound socket connected to path (sends go only there). */
 int	uds_connect(const char *path);
 /* 1 when something is bound and receiving at path, else 0. */

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,7 +33,9 @@ struct sender {
  * A peer must send from DIR/peers/<role>.<pid>.sock with the pid the
  * kernel reports.  Without kernel credentials (POSIX fallback) the
  * socket file's owner stands in for the uid, and the pid is the one in
- * the path: weaker, and documented as such.
+ * the path: weaker, and documented as such.  Returns 0, -1, or -2 when
+ * the only problem is that the socket file is gone already (fallback
+ * only: a client that sent GOODBYE and closed at once).
  */
 static int
 identify(struct rtm *env, const struct msg_header *h,
@@ -60,7 +63,7 @@ identify(struct rtm *env, const struct msg_header *h,
 	}
 	if (lstat(from->path, &st) == -1 || !S_ISSOCK(st.st_mode)) {
 		*why = "sender socket vanished";
-		return -1;
+		return -2;
 	}
 	if (kill((pid_t)h->pid, 0) == -1 && errno == ESRCH) {
 		*why = "no such process";
@@ -118,22 +121,47 @@ in_group(gid_t want, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/*
+ * in-sync means verified: the client's digest of its tables equals
+ * rtm's digest at the seq it says it applied.  The current seq is
+ * always known (after a restart the ring may not hold it yet).
+ */
 static void
 client_ack(struct rtm *env, struct peer *p, uint64_t seq, uint64_t digest)
 {
 	uint64_t mine;
+	int	 known;
 
 	if (seq > env->seq)
 		return;		/* from the future: ignore */
 	p->acked_seq = seq;
 	p->acked_digest = digest;
-	p->digest_ok = state_digest_at(env, seq, &mine) == 0 &&
-	    mine == digest;
+	if (seq == env->seq) {
+		mine = state_digest(env);
+		known = 1;
+	} else
+		known = state_digest_at(env, seq, &mine) == 0;
+	p->digest_ok = known && mine == digest;
 	if (seq >= p->last_sent_seq && p->state == MSG_CS_SYNCING)
 		p->state = MSG_CS_LAGGING;
 	if (!p->digest_ok && seq == env->seq)
 		log_warnx("client %d: digest mismatch at seq %llu",
 		    (int)p->pid, (unsigned long long)seq);
+}
+
+/*
+ * A registration whose process has exited (its pidfd is readable) is
+ * stale even when a new process with the same pid says HELLO: the
+ * handle must be the new process's, or a flush would signal nobody.
+ */
+static int
+peer_exited(const struct peer *p)
+{
+	struct pollfd pfd = { p->proc, POLLIN, 0 };
+
+	if (p->gone)
+		return 1;
+	return p->proc != -1 && poll(&pfd, 1, 0) == 1;
 }
 
 static void
@@ -145,7 +173,30 @@ client_dgram(struct rtm *env, const struct msg_header *h,
 	struct peer		*p;
 	const char		*why = NULL;
 
-	if (identify(env, h, from, "client", &s, &why) == -1) {
+	switch (identify(env, h, from, "client", &s, &why)) {
+	case 0:
+		break;
+	case -2:
+		/*
+		 * The socket the registered client used is gone: nothing
+		 * can reach it any more, so it is gone too, whatever the
+		 * datagram says (typically its GOODBYE, sent just before
+		 * it closed).  Who sent it matters no more.
+		 */
+		if ((p = peer_find(env, from->path)) != NULL &&
+		    p->pid == (pid_t)h->pid) {
+			while (msg_next(rd, &rec) == 1)
+				if (rec.type == MSG_GOODBYE) {
+					log_info("client %d said goodbye",
+					    (int)p->pid);
+					peer_free(env, p);
+					return;
+				}
+			p->gone = 1;
+			return;
+		}
+		/* FALLTHROUGH */
+	default:
 		log_warnx("refused datagram from pid %u (%s): %s",
 		    (unsigned)h->pid, from->path[0] ? from->path : "unbound",
 		    why);
@@ -161,7 +212,10 @@ client_dgram(struct rtm *env, const struct msg_header *h,
 				    "hello pid does not match the sender");
 				return;
 			}
-			if (p != NULL && p->pid != s.pid) {
+			if (p != NULL && (p->pid != s.pid ||
+			    peer_exited(p))) {
+				log_info("client %d gone", (int)p->pid);
+				env->stats.clients_gone++;
 				peer_free(env, p);
 				p = NULL;
 			}
@@ -444,9 +498,17 @@ admin_dgram(struct rtm *env, const struct msg_header *h,
 	struct sender		 s;
 	struct peer		*p;
 	const char		*why = NULL;
-	int			 may_write;
+	int			 may_write, known;
 
-	if (identify(env, h, from, "admin", &s, &why) == -1) {
+	if ((known = identify(env, h, from, "admin", &s, &why)) == -2 &&
+	    (p = peer_find(env, from->path)) != NULL &&
+	    p->pid == (pid_t)h->pid) {
+		/* Fallback only: the session's socket is gone (rtm-admin
+		 * said GOODBYE and left); no reply could reach it. */
+		peer_free(env, p);
+		return;
+	}
+	if (known != 0) {
 		log_warnx("refused admin datagram from pid %u: %s",
 		    (unsigned)h->pid, why);
 		refuse(env, from, MSG_CHAN_REPLY, MSG_ST_PERM, why);

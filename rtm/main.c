@@ -45,7 +45,7 @@ usage(FILE *f)
 	    "  -d DIR     run directory (default $RTM_DIR, else /var/run/rtm\n"
 	    "             as root, else ${TMPDIR:-/tmp}/rtm-$UID)\n"
 	    "  -g GROUP   members of GROUP may change the tables too\n"
-	    "  -l FAC     syslog facility: daemon (default), user, local0..7\n"
+	    "  -l FACILITY  syslog facility: daemon (default), user, local0..7\n"
 	    "  -n         check the state file, print what it holds, exit\n"
 	    "  -s FILE    state file (default /var/lib/rtm/rtm.state as root,\n"
 	    "             else DIR/rtm.state); FILE.journal holds recent changes\n"
@@ -109,10 +109,11 @@ default_dir(char *buf, size_t len)
  * is usually on tmpfs); anyone else keeps it in the run directory.
  */
 static const char *
-default_statefile(struct rtm *env, char *buf, size_t len)
+default_statefile(struct rtm *env, char *buf, size_t len, int create)
 {
 	if (geteuid() == 0) {
-		if (mkdir("/var/lib/rtm", 0755) == -1 && errno != EEXIST)
+		if (create && mkdir("/var/lib/rtm", 0755) == -1 &&
+		    errno != EEXIST)
 			fatal("/var/lib/rtm");
 		return "/var/lib/rtm/rtm.state";
 	}
@@ -526,10 +527,13 @@ main(int argc, char *argv[])
 		return cleanup_dir(&env);
 	if (check) {
 		if (statefile == NULL)
-			statefile = default_statefile(&env, sbuf, sizeof(sbuf));
+			statefile = default_statefile(&env, sbuf, sizeof(sbuf),
+			    0);
 		if (state_init(&env) == -1)
 			fatal("tables");
-		return persist_check(&env, statefile) == 0 ? 0 : 1;
+		ch = persist_check(&env, statefile) == 0 ? 0 : 1;
+		state_free(&env);
+		return ch;
 	}
 
 	if (!env.foreground)
@@ -541,16 +545,15 @@ main(int argc, char *argv[])
 	if (state_init(&env) == -1)
 		fatal("tables");
 	if (statefile == NULL)
-		statefile = default_statefile(&env, sbuf, sizeof(sbuf));
+		statefile = default_statefile(&env, sbuf, sizeof(sbuf), 1);
 	if (persist_open(&env, statefile) == -1)
 		fatalx("cannot load state from %s", statefile);
 	state_sweep_stale(&env);
 	unlink(env.sockpath);	/* we hold the lock: any socket is stale */
-	if ((env.sock = uds_bind(env.sockpath, 0666)) == -1)
+	if ((env.sock = uds_bind_creds(env.sockpath, 0666)) == -1)
 		fatal("bind %s", env.sockpath);
-	if (uds_creds_enable(env.sock) == -1 && errno != ENOSYS)
-		fatal("credentials on %s", env.sockpath);
 	uds_set_bufs(env.sock, 0, 4 << 20);
+	notify_announce(&env);
 	log_info("started on %s (pid %ld, %s credentials)", env.dir,
 	    (long)getpid(), os_backend());
 	if (!env.foreground)

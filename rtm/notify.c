@@ -8,8 +8,13 @@
  * goes after the broadcasts queued so far, so each client sees one
  * ordered stream.
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -163,7 +168,7 @@ notify_dump(struct rtm *env, struct peer *p)
 	if (peer_put(env, p, &rec) == -1)
 		goto fail;
 	/* The dump may be large; the bound is on what comes after it. */
-	p->qlimit = RTM_QUEUE_MAX + p->qbytes +
+	p->qlimit = peer_queue_max() + p->qbytes +
 	    (p->open ? p->open->len : 0);
 	p->last_sent_seq = env->seq;
 	return 0;
@@ -174,6 +179,12 @@ fail:
 	return -1;
 }
 
+/*
+ * Every second, to each client that has nothing else queued (a client
+ * with queued datagrams has news coming anyway): proof of life, the
+ * current seq, and the instance id in the header.  A client that hears
+ * nothing for 1.5 s registers again.
+ */
 void
 notify_heartbeat(struct rtm *env)
 {
@@ -205,11 +216,78 @@ notify_goodbye_all(struct rtm *env)
 	}
 }
 
-/* SIGUSR1 to a client, only while its process is the one registered. */
+/*
+ * At start-up, before any client has registered: a HEARTBEAT with the
+ * new instance id to every client socket in the peer directory, so the
+ * clients of a previous rtm (which crashed, or was restarted) notice at
+ * once and register again instead of waiting for their silence timeout.
+ * Best effort: sockets nobody reads any more just refuse.  Symlinks and
+ * other non-sockets are skipped.
+ */
+void
+notify_announce(struct rtm *env)
+{
+	uint8_t			 buf[MSG_HDR_LEN + 16];
+	char			 path[PATH_MAX];
+	struct msg_writer	 w;
+	struct msg_header	 h;
+	struct msg_record	 rec;
+	struct dirent		*de;
+	struct stat		 st;
+	DIR			*d;
+	size_t			 len;
+	unsigned		 n = 0;
+
+	memset(&h, 0, sizeof(h));
+	h.version = MSG_VERSION;
+	h.chan = MSG_CHAN_NOTIFY;
+	h.pid = (uint32_t)getpid();
+	h.seq = ++env->dgram_seq;
+	h.instance = env->instance;
+	msg_begin(&w, buf, sizeof(buf), &h);
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_HEARTBEAT;
+	rec.u.heartbeat.seq = env->seq;
+	if (msg_put(&w, &rec) == -1 || (len = msg_finish(&w)) == 0 ||
+	    (d = opendir(env->peerdir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		const char *dot = strrchr(de->d_name, '.');
+		size_t digits;
+
+		if (strncmp(de->d_name, "client.", 7) != 0 || dot == NULL ||
+		    strcmp(dot, ".sock") != 0)
+			continue;
+		digits = strspn(de->d_name + 7, "0123456789");
+		if (digits == 0 || de->d_name + 7 + digits != dot)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", env->peerdir,
+		    de->d_name) > UDS_PATH_MAX ||
+		    lstat(path, &st) == -1 || !S_ISSOCK(st.st_mode))
+			continue;
+		if (uds_sendto(env->sock, path, buf, len) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n > 0)
+		log_info("told %u client(s) of a previous rtm about the "
+		    "restart", n);
+}
+
+/*
+ * SIGUSR1 to a client, only while its process is the one registered.
+ * With a pidfd that is certain.  The fallback signals the pid, so it
+ * first checks that the client's socket is still receiving: a client
+ * that died closed it, and its pid may be anybody's by now.
+ */
 void
 notify_signal(struct rtm *env, struct peer *p)
 {
 	p->signal_flush = 0;
+	if (p->proc == -1 && !uds_alive(p->path)) {
+		p->gone = 1;
+		return;
+	}
 	if (os_proc_signal(p->proc, p->pid, SIGUSR1) == -1) {
 		if (errno == ESRCH)
 			p->gone = 1;

@@ -77,6 +77,35 @@ dgram_finish(struct dgram *d)
 	msg_finish(&w);
 }
 
+/*
+ * How far a client may fall behind before its queue is dropped for a
+ * dump: RTM_QUEUE_MAX bytes, or $RTM_QUEUE_MAX (64 KiB .. 1 GiB) when
+ * set, which lets tests reach the overflow with a small burst.
+ */
+size_t
+peer_queue_max(void)
+{
+	static size_t	 max;
+	const char	*s;
+	char		*end;
+	unsigned long long v;
+
+	if (max != 0)
+		return max;
+	max = RTM_QUEUE_MAX;
+	if ((s = getenv("RTM_QUEUE_MAX")) != NULL && *s != '\0') {
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno == 0 && *end == '\0' && v >= (64u << 10) &&
+		    v <= (1u << 30))
+			max = (size_t)v;
+		else
+			log_warnx("RTM_QUEUE_MAX=%s: not 65536..1073741824 "
+			    "bytes; using %zu", s, max);
+	}
+	return max;
+}
+
 struct peer *
 peer_find(struct rtm *env, const char *path)
 {
@@ -105,7 +134,7 @@ peer_new(struct rtm *env, enum peer_kind kind, const char *path,
 	p->uid = from->uid;
 	p->gid = from->gid;
 	p->proc = -1;
-	p->qlimit = kind == PEER_ADMIN ? RTM_ADMIN_QUEUE_MAX : RTM_QUEUE_MAX;
+	p->qlimit = kind == PEER_ADMIN ? RTM_ADMIN_QUEUE_MAX : peer_queue_max();
 	p->state = MSG_CS_SYNCING;
 	p->last_ns = os_now_ns();
 	if (kind == PEER_CLIENT) {

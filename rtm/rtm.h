@@ -178,6 +178,7 @@ int	peer_put(struct rtm *, struct peer *, const struct msg_record *);
 void	peer_enqueue(struct rtm *, struct peer *, struct dgram *);
 void	peer_send(struct rtm *, struct peer *);
 void	peer_drop_queue(struct peer *);
+size_t	peer_queue_max(void);
 struct dgram *dgram_new(struct rtm *, uint8_t chan);
 void	dgram_unref(struct dgram *);
 
@@ -187,6 +188,7 @@ void	notify_distribute(struct rtm *);
 void	notify_flush_all(struct rtm *);
 int	notify_dump(struct rtm *, struct peer *);
 void	notify_heartbeat(struct rtm *);
+void	notify_announce(struct rtm *);
 void	notify_goodbye_all(struct rtm *);
 void	notify_signal(struct rtm *, struct peer *);
 

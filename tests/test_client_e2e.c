@@ -724,6 +724,45 @@ test_flush_signal(void)
 	close_handle();
 }
 
+/* rtm again, after a test stopped or killed it; H is kept. */
+static void
+start_rtm_keep(void)
+{
+	rtm_pid = tu_rtm_start(NULL);
+	CU_ASSERT_FATAL(rtm_pid > 0);
+}
+
+struct gone_wait {
+	int		 i;
+	const char	*text;
+};
+
+static int
+monitor_says(void *arg)
+{
+	struct gone_wait	*g = arg;
+	char			*mo = monitor_output(g->i);
+	int			 ok = mo != NULL && strstr(mo, g->text) != NULL;
+
+	free(mo);
+	return ok;
+}
+
+/* Feeds H until it has noticed that rtm is gone. */
+static int
+handle_lost(void *arg)
+{
+	struct rtmc_stats	 st;
+	struct pollfd		 pfd = { rtmc_fd(H), POLLIN, 0 };
+	int			 t = rtmc_timeout(H);
+
+	(void)arg;
+	poll(&pfd, 1, t < 0 || t > 20 ? 20 : t);
+	CU_ASSERT(rtmc_dispatch(H) >= 0);
+	rtmc_stats(H, &st);
+	return st.gone;
+}
+
 static void
 test_goodbye(void)
 {
@@ -745,30 +784,29 @@ test_goodbye(void)
 	CU_ASSERT(tu_wait_until(not_listed, &mon, WAIT_MS));
 	CU_ASSERT(lstat(path, &sb) == -1 && errno == ENOENT);
 
-	/* rtm shutting down says goodbye to its clients. */
+	/* rtm shutting down says goodbye to its clients, which keep
+	 * running and come back when rtm does. */
 	mon = start_monitor(1, 0);
 	H = open_handle();
+	CU_ASSERT(admin("route add 10.1.0.0/16 dev eth1") == 0);
 	CU_ASSERT(tu_rtm_stop(rtm_pid) == 0);
-	status = tu_reap(mon, WAIT_MS);
-	CU_ASSERT(status != -1 && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 1);
 	{
-		char *mo = monitor_output(1), *me = monitor_errors(1);
+		struct gone_wait gw = { 1, "sync\nroute add 10.1.0.0/16 dev "
+		    "eth1\ngone\n" };
 
-		CU_ASSERT(mo && strstr(mo, "sync\ngone\n") != NULL);
-		CU_ASSERT(me && strcmp(me, "rtm-client: rtm went away\n") == 0);
-		free(mo);
-		free(me);
+		CU_ASSERT(tu_wait_until(monitor_says, &gw, WAIT_MS));
 	}
+	CU_ASSERT(tu_wait_until(handle_lost, NULL, WAIT_MS));
+	CU_ASSERT(waitpid(mon, &status, WNOHANG) == 0);
+	/* The handle keeps its tables while rtm is away. */
 	{
-		struct pollfd pfd = { rtmc_fd(H), POLLIN, 0 };
+		struct rtmc_route r;
+		uint32_t a;
 
-		CU_ASSERT(poll(&pfd, 1, WAIT_MS) == 1);
+		CU_ASSERT(rtmc_ipv4_parse("10.1.2.3", &a, NULL) == 0);
+		CU_ASSERT(rtmc_route_get(H, a, &r) == 0);
 	}
-	CU_ASSERT(rtmc_dispatch(H) == -1 && errno == ECONNRESET);
-	close_handle();
-
-	/* Nobody there now. */
+	/* Nobody there now: a one-shot client fails. */
 	CU_ASSERT(client("show") == 1);
 	{
 		char want[512];
@@ -777,24 +815,50 @@ test_goodbye(void)
 		    "%s/rtm.sock: ", tu_dir);
 		CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
 	}
-}
+	/* rtm is back with the same tables plus a change: both clients
+	 * resync by themselves. */
+	start_rtm_keep();
+	CU_ASSERT(admin("route add 10.2.0.0/16 dev eth2") == 0);
+	{
+		struct want_clients w = { .n = 2 };
+		char *mo, *want, *got;
 
-static int
-dispatch_until_gone(void *arg)
-{
-	struct pollfd pfd = { rtmc_fd(H), POLLIN, 0 };
+		w.pids[0] = mon;
+		w.pids[1] = getpid();
+		CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+		want = rtm_tables();
+		got = handle_tables(H);
+		CU_ASSERT_STRING_EQUAL(got, want);
+		free(got);
+		mo = monitor_output(1);
+		CU_ASSERT_FATAL(mo != NULL);
+		CU_ASSERT(strstr(mo, "\ngone\nresync\n") != NULL);
+		got = replay(mo, NULL, NULL);
+		CU_ASSERT_STRING_EQUAL(got, want);
+		free(got);
+		free(mo);
+		free(want);
+	}
+	CU_ASSERT(kill(mon, SIGTERM) == 0);
+	status = tu_reap(mon, WAIT_MS);
+	CU_ASSERT(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+	{
+		char *me = monitor_errors(1);
 
-	(void)arg;
-	poll(&pfd, 1, rtmc_timeout(H));
-	return rtmc_dispatch(H) == -1 && errno == ECONNRESET;
+		CU_ASSERT(me != NULL && me[0] == '\0');
+		free(me);
+	}
+	close_handle();
 }
 
 static void
 test_rtm_killed_and_restarted(void)
 {
 	struct rtmc_opts	 opts = { NULL, NULL, 50 };
-	char			 e[RTMC_ERRLEN];
+	char			 e[RTMC_ERRLEN], *want, *got;
 	struct rtmc_stats	 st;
+	struct want_clients	 w = { .n = 1 };
 	uint64_t		 old_instance;
 	int			 status;
 
@@ -808,17 +872,24 @@ test_rtm_killed_and_restarted(void)
 	CU_ASSERT(kill(rtm_pid, SIGKILL) == 0);
 	status = tu_reap(rtm_pid, WAIT_MS);
 	CU_ASSERT(status != -1 && WIFSIGNALED(status));
-	rtm_pid = tu_rtm_start(NULL);
-	CU_ASSERT_FATAL(rtm_pid > 0);
-	/* The new rtm does not know the handle and says so to its probe. */
-	CU_ASSERT(tu_wait_until(dispatch_until_gone, NULL, WAIT_MS));
+	/* Silence: the handle notices (idle_ms 50) and keeps trying. */
+	CU_ASSERT(tu_wait_until(handle_lost, NULL, WAIT_MS));
 	rtmc_stats(H, &st);
-	CU_ASSERT(st.gone == 1 && st.probes >= 1);
-	close_handle();
-	/* Reopening reaches the new daemon. */
-	H = open_handle();
+	CU_ASSERT(st.probes >= 1 && st.synced == 0);
+	start_rtm_keep();
+	CU_ASSERT(admin("route add 10.9.0.0/16 dev eth9") == 0);
+	/* The same handle registers with the new rtm and resyncs. */
+	w.pids[0] = getpid();
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
 	rtmc_stats(H, &st);
-	CU_ASSERT(st.instance != old_instance);
+	CU_ASSERT(st.instance != old_instance && st.synced == 1 &&
+	    st.gone == 0 && st.dumps == 2);
+	want = rtm_tables();
+	got = handle_tables(H);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	CU_ASSERT(strstr(got, "10.9.0.0/16") != NULL);
+	free(got);
+	free(want);
 	close_handle();
 }
 

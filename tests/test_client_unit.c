@@ -802,35 +802,60 @@ static void
 test_instance_change(void)
 {
 	struct rtmc		*h;
-	struct msg_record	 rs, c;
+	struct msg_record	 hello, c;
 
 	fake_init();
 	h = open_empty(5);
 	CU_ASSERT_FATAL(h != NULL);
-	/* Right seq, but another daemon sent it. */
-	c = rec_route(MSG_ROUTE_ADD, 6, "10.0.0.0/8", NULL, "eth0");
+	send_one(rec_route(MSG_ROUTE_ADD, 6, "20.0.0.0/8", NULL, "eth0"));
+	CU_ASSERT(rtmc_dispatch(h) == 1);
+	(void)fake_count(MSG_ACK);
+	nev = 0;
+	/* Right seq, but another daemon sent it: rtm was restarted and
+	 * does not know us.  Register again at once, keep the mirror. */
+	c = rec_route(MSG_ROUTE_ADD, 7, "10.0.0.0/8", NULL, "eth0");
 	send_inst(INSTANCE + 1, &c, 1);
 	CU_ASSERT(rtmc_dispatch(h) == 0);
 	CU_ASSERT(has_route(h, "10.0.0.1", NULL));
-	CU_ASSERT(fake_expect(MSG_RESYNC, &rs, 2000));
-	CU_ASSERT(rs.u.resync.seq == 5);
-	CU_ASSERT(stats(h).gaps == 1);
+	CU_ASSERT(has_route(h, "20.0.0.1", "20.0.0.0/8 dev eth0"));
+	CU_ASSERT(nev == 1 && evs[0].type == RTMC_EV_GONE && evs[0].seq == 6);
+	CU_ASSERT(fake_expect(MSG_HELLO, &hello, 2000));
+	CU_ASSERT(hello.u.hello.pid == (uint32_t)getpid());
+	CU_ASSERT(stats(h).synced == 0 && rtmc_synced(h) == 0);
+	CU_ASSERT(stats(h).gone == 1);
+	CU_ASSERT(stats(h).losses == 1 && stats(h).gaps == 0);
+	CU_ASSERT(fake_count(MSG_RESYNC) == 0);
 
-	/* The new daemon's dump is accepted, and its changes after it. */
+	/* The new daemon's dump replaces the old table: resync, dump,
+	 * sync; then its changes follow. */
 	F.instance = INSTANCE + 1;
 	{
 		struct msg_record d[] = {
-			rec_begin(1, 0, 0),
+			rec_begin(1, 1, 0),
+			rec_route(MSG_ROUTE_ADD, 0, "30.0.0.0/8", NULL, "eth0"),
 			rec_end(1),
 			rec_route(MSG_ROUTE_ADD, 2, "10.0.0.0/8", NULL, "eth0"),
 		};
 
-		send_recs(d, 3);
+		send_recs(d, 4);
 	}
-	CU_ASSERT(rtmc_dispatch(h) == 1);
+	CU_ASSERT(rtmc_dispatch(h) == 2);
+	CU_ASSERT(nev == 5);
+	CU_ASSERT(evs[1].type == RTMC_EV_RESYNC && evs[1].seq == 6);
+	CU_ASSERT(evs[2].type == RTMC_EV_ROUTE_ADD && evs[2].dump);
+	CU_ASSERT(evs[3].type == RTMC_EV_SYNC && evs[3].seq == 1);
+	CU_ASSERT(evs[4].type == RTMC_EV_ROUTE_ADD && evs[4].seq == 2);
 	CU_ASSERT(stats(h).instance == INSTANCE + 1);
 	CU_ASSERT(stats(h).seq == 2);
+	CU_ASSERT(stats(h).gone == 0 && rtmc_synced(h) == 1);
 	CU_ASSERT(has_route(h, "10.0.0.1", "10.0.0.0/8 dev eth0"));
+	CU_ASSERT(has_route(h, "20.0.0.1", NULL));
+	CU_ASSERT(fake_expect(MSG_ACK, NULL, 2000));
+	/* A late datagram of the old daemon is another instance too. */
+	send_inst(INSTANCE, &c, 1);
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(stats(h).losses == 2);
+	CU_ASSERT(fake_expect(MSG_HELLO, NULL, 2000));
 	rtmc_close(h);
 	fake_done();
 }
@@ -1021,46 +1046,116 @@ test_malformed(void)
 	fake_done();
 }
 
+static int loop_until(struct rtmc *, int (*)(struct rtmc *), int);
+
+static int
+hello_sent(struct rtmc *h)
+{
+	return stats(h).hellos >= 2;
+}
+
 static void
 test_goodbye_from_rtm(void)
 {
-	struct rtmc *h;
+	struct rtmc	*h;
+	int		 t;
 
 	fake_init();
 	h = open_empty(0);
 	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT(stats(h).hellos == 1);
 	send_one(rec_route(MSG_ROUTE_ADD, 1, "10.0.0.0/8", NULL, "eth0"));
 	send_one(rec_simple(MSG_GOODBYE, 0));
 	nev = 0;
-	CU_ASSERT(rtmc_dispatch(h) == -1 && errno == ECONNRESET);
+	/* rtm shuts down: not an error.  The mirror stays readable. */
+	CU_ASSERT(rtmc_dispatch(h) == 1);
 	CU_ASSERT(nev == 2 && evs[1].type == RTMC_EV_GONE && evs[1].seq == 1);
-	CU_ASSERT(stats(h).gone == 1);
-	/* The last contents stay readable. */
+	CU_ASSERT(stats(h).gone == 1 && stats(h).synced == 0);
 	CU_ASSERT(has_route(h, "10.0.0.1", "10.0.0.0/8 dev eth0"));
-	CU_ASSERT(rtmc_dispatch(h) == -1 && errno == ECONNRESET);
-	CU_ASSERT(rtmc_resync(h) == -1 && errno == ECONNRESET);
+	/* It is still going away: the HELLO waits a little. */
 	(void)fake_count(MSG_ACK);
+	CU_ASSERT(fake_count(MSG_HELLO) == 0);
+	t = rtmc_timeout(h);
+	CU_ASSERT(t > 0 && t <= 250);
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(rtmc_resync(h) == 0);
+	/* rtmc_resync() while lost empties the mirror now; the dump of
+	 * the registration refills it. */
+	CU_ASSERT(has_route(h, "10.0.0.1", NULL));
+	CU_ASSERT(count_events(RTMC_EV_RESYNC) == 1);
+	CU_ASSERT(loop_until(h, hello_sent, 1000) == 0);
+	CU_ASSERT(fake_expect(MSG_HELLO, NULL, 2000));
+	{
+		struct msg_record d[] = {
+			rec_begin(1, 1, 0),
+			rec_route(MSG_ROUTE_ADD, 0, "10.0.0.0/8", NULL, "eth0"),
+			rec_end(1),
+		};
+
+		send_recs(d, 3);
+	}
+	CU_ASSERT(rtmc_dispatch(h) == 1);
+	/* No second resync event: the mirror was emptied already. */
+	CU_ASSERT(count_events(RTMC_EV_RESYNC) == 1);
+	CU_ASSERT(evs[nev - 1].type == RTMC_EV_SYNC);
+	CU_ASSERT(stats(h).gone == 0 && rtmc_synced(h) == 1);
+	CU_ASSERT(has_route(h, "10.0.0.1", "10.0.0.0/8 dev eth0"));
 	rtmc_close(h);
-	/* rtm is gone: no goodbye is sent to it. */
-	CU_ASSERT(fake_count(MSG_GOODBYE) == 0);
+	CU_ASSERT(fake_expect(MSG_GOODBYE, NULL, 2000));
 	fake_done();
+}
+
+/* Binds rtm.sock again, as a restarted rtm would. */
+static void
+fake_restart(void)
+{
+	F.sock = uds_bind(tu_path("rtm.sock"), 0666);
+	CU_ASSERT_FATAL(F.sock != -1);
+	F.nrecs = F.next = 0;
 }
 
 static void
 test_rtm_vanished(void)
 {
-	struct rtmc *h;
+	struct rtmc	*h;
+	int		 t;
 
 	fake_init();
 	h = open_empty(0);
 	CU_ASSERT_FATAL(h != NULL);
-	/* rtm dies without a word; the next ack finds its socket gone. */
+	send_one(rec_route(MSG_ROUTE_ADD, 1, "10.0.0.0/8", NULL, "eth0"));
+	CU_ASSERT(rtmc_dispatch(h) == 1);
+	/* rtm dies without a word; the next send finds its socket gone. */
 	fake_done();
 	CU_ASSERT(unlink(tu_path("rtm.sock")) == 0);
 	nev = 0;
-	CU_ASSERT(rtmc_resync(h) == -1 && errno == ECONNRESET);
+	CU_ASSERT(rtmc_resync(h) == 0);
 	CU_ASSERT(count_events(RTMC_EV_GONE) == 1);
+	CU_ASSERT(stats(h).gone == 1);
+	/* HELLO every 250 ms while there is no socket. */
+	t = rtmc_timeout(h);
+	CU_ASSERT(t > 0 && t <= 250);
+	CU_ASSERT(loop_until(h, NULL, 3) == -1);
+	CU_ASSERT(stats(h).hellos == 1);
+	t = rtmc_timeout(h);
+	CU_ASSERT(t > 0 && t <= 250);
+	/* rtm is back: the next HELLO reaches it. */
+	fake_restart();
+	CU_ASSERT(loop_until(h, hello_sent, 10) == 0);
+	CU_ASSERT(fake_expect(MSG_HELLO, NULL, 2000));
+	F.instance = INSTANCE + 1;
+	{
+		struct msg_record d[] = { rec_begin(4, 0, 0), rec_end(4) };
+
+		send_recs(d, 2);
+	}
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(rtmc_synced(h) == 1 && stats(h).seq == 4);
+	CU_ASSERT(stats(h).instance == INSTANCE + 1);
+	CU_ASSERT(count_events(RTMC_EV_GONE) == 1);
+	CU_ASSERT(evs[nev - 1].type == RTMC_EV_SYNC);
 	rtmc_close(h);
+	fake_done();
 }
 
 /* Dispatches as the caller's poll loop would, until fn says stop. */
@@ -1094,7 +1189,6 @@ test_idle_probe(void)
 	struct rtmc_opts	 opts = { on_event, NULL, 20 };
 	struct rtmc		*h;
 	struct msg_record	 d[2] = { rec_begin(3, 0, 0), rec_end(3) };
-	struct msg_record	 ack;
 	char			 e[RTMC_ERRLEN];
 	pid_t			 pid;
 
@@ -1105,20 +1199,132 @@ test_idle_probe(void)
 	CU_ASSERT_FATAL(h != NULL);
 	CU_ASSERT(fake_expect(MSG_ACK, NULL, 2000));
 	CU_ASSERT(rtmc_timeout(h) >= 0 && rtmc_timeout(h) <= 20);
-	/* rtm is silent: an ack goes out as a probe, and is answered. */
-	CU_ASSERT(loop_until(h, probed, 1000) == 0);
-	CU_ASSERT(fake_expect(MSG_ACK, &ack, 2000));
-	CU_ASSERT(ack.u.ack.seq == 3);
-	send_one(rec_simple(MSG_HEARTBEAT, 3));
-	CU_ASSERT(rtmc_dispatch(h) == 0);
-	CU_ASSERT(stats(h).synced == 1);
-	/* rtm dies without a goodbye: the next probe finds out. */
-	fake_done();
-	CU_ASSERT(unlink(tu_path("rtm.sock")) == 0);
+	/* rtm is silent past idle_ms (no heartbeat): dead, stopped or
+	 * restarted; a HELLO finds out. */
 	nev = 0;
-	CU_ASSERT(loop_until(h, NULL, 1000) == ECONNRESET);
+	CU_ASSERT(loop_until(h, probed, 1000) == 0);
+	CU_ASSERT(fake_expect(MSG_HELLO, NULL, 2000));
 	CU_ASSERT(nev == 1 && evs[0].type == RTMC_EV_GONE);
+	CU_ASSERT(stats(h).losses == 1 && stats(h).gone == 1);
+	/* It was only slow: its answer is a dump, loaded as a resync. */
+	send_recs(d, 2);
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(rtmc_synced(h) == 1 && stats(h).gone == 0);
+	CU_ASSERT(nev == 3 && evs[1].type == RTMC_EV_RESYNC &&
+	    evs[2].type == RTMC_EV_SYNC && evs[2].seq == 3);
 	rtmc_close(h);
+	fake_done();
+}
+
+static int
+acked(struct rtmc *h)
+{
+	return stats(h).acks_sent >= 2;
+}
+
+static void
+test_heartbeat_acks(void)
+{
+	struct rtmc		*h;
+	struct msg_record	 ack;
+
+	fake_init();
+	h = open_empty(3);
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT(fake_expect(MSG_ACK, NULL, 2000));
+	CU_ASSERT(stats(h).acks_sent == 1);
+	/* Idle and in sync: each heartbeat is answered by an ack, so rtm
+	 * keeps verifying the digest. */
+	send_one(rec_simple(MSG_HEARTBEAT, 3));
+	CU_ASSERT(loop_until(h, acked, 100) == 0);
+	CU_ASSERT(fake_expect(MSG_ACK, &ack, 2000));
+	CU_ASSERT(ack.u.ack.seq == 3 && ack.u.ack.digest == 0);
+	CU_ASSERT(stats(h).heartbeats == 1);
+	CU_ASSERT(stats(h).losses == 0 && rtmc_synced(h) == 1);
+	rtmc_close(h);
+	fake_done();
+}
+
+static void
+test_announce_while_lost(void)
+{
+	struct rtmc	*h;
+
+	fake_init();
+	h = open_empty(2);
+	CU_ASSERT_FATAL(h != NULL);
+	(void)fake_count(MSG_ACK);
+	send_one(rec_simple(MSG_GOODBYE, 0));
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(stats(h).gone == 1 && fake_count(MSG_HELLO) == 0);
+	/* A new rtm announces itself with a heartbeat: HELLO at once,
+	 * without waiting for the retry. */
+	send_inst(INSTANCE + 7, (struct msg_record[]){
+	    rec_simple(MSG_HEARTBEAT, 9) }, 1);
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(fake_count(MSG_HELLO) == 1);
+	/* Once per instance. */
+	send_inst(INSTANCE + 7, (struct msg_record[]){
+	    rec_simple(MSG_HEARTBEAT, 9) }, 1);
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(fake_count(MSG_HELLO) == 0);
+	/* Its answer: another instance, accepted. */
+	F.instance = INSTANCE + 7;
+	{
+		struct msg_record d[] = { rec_begin(9, 0, 0), rec_end(9) };
+
+		send_recs(d, 2);
+	}
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(rtmc_synced(h) == 1 && stats(h).seq == 9);
+	rtmc_close(h);
+	fake_done();
+}
+
+static void
+test_open_hello_repeated(void)
+{
+	struct msg_record	 d[2] = { rec_begin(1, 0, 0), rec_end(1) };
+	struct msg_record	 r;
+	struct rtmc		*h;
+	char			 err[RTMC_ERRLEN];
+	pid_t			 pid;
+
+	fake_init();
+	/* The first HELLO is lost (here: read and ignored by a child);
+	 * rtmc_open() sends another and gets the dump. */
+	pid = fork();
+	CU_ASSERT_FATAL(pid != -1);
+	if (pid == 0) {
+		uint8_t		 buf[MSG_MAX];
+		struct pollfd	 pfd = { F.sock, POLLIN, 0 };
+		struct uds_peer	 from;
+		size_t		 len;
+
+		for (int i = 0; i < 2; i++)
+			if (poll(&pfd, 1, 5000) != 1 || uds_recv(F.sock, buf,
+			    sizeof(buf), &from) <= 0)
+				_exit(1);
+		len = build(buf, sizeof(buf), MSG_CHAN_NOTIFY, F.instance,
+		    d, 2);
+		_exit(uds_sendto(F.sock, from.path, buf, len) == 0 ? 0 : 2);
+	}
+	h = rtmc_open(tu_dir, NULL, 5000, err, sizeof(err));
+	CU_ASSERT(child_status(pid) == 0);
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT(stats(h).hellos == 2 && rtmc_synced(h) == 1);
+	rtmc_close(h);
+	CU_ASSERT(fake_expect(MSG_GOODBYE, NULL, 2000));
+	/* A GOODBYE instead of a dump: rtm is shutting down. */
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_GOODBYE;
+	r.u.goodbye.pid = 1;
+	pid = fake_answer(&r, 1);
+	h = rtmc_open(tu_dir, NULL, 5000, err, sizeof(err));
+	CU_ASSERT(h == NULL && errno == ECONNRESET);
+	CU_ASSERT(strstr(err, "shutting down") != NULL);
+	CU_ASSERT(child_status(pid) == 0);
+	fake_done();
 }
 
 static void
@@ -1158,13 +1364,22 @@ test_error_after_register(void)
 	fake_init();
 	h = open_empty(0);
 	CU_ASSERT_FATAL(h != NULL);
-	/* What a restarted rtm answers to a client it does not know. */
+	(void)fake_count(MSG_ACK);
+	/* What a restarted rtm answers to a client it does not know:
+	 * register again at once. */
 	memset(&r, 0, sizeof(r));
 	r.type = MSG_ERROR;
 	r.u.error.status = MSG_ST_PROTO;
 	snprintf(r.u.error.text, sizeof(r.u.error.text), "not registered");
 	send_one(r);
-	CU_ASSERT(rtmc_dispatch(h) == -1 && errno == ECONNRESET);
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(count_events(RTMC_EV_GONE) == 1);
+	CU_ASSERT(fake_count(MSG_HELLO) == 1);
+	/* Refused again: try later, not in a loop. */
+	send_one(r);
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(fake_count(MSG_HELLO) == 0);
+	CU_ASSERT(rtmc_timeout(h) > 250 && rtmc_timeout(h) <= 500);
 	CU_ASSERT(count_events(RTMC_EV_GONE) == 1);
 	rtmc_close(h);
 	fake_done();
@@ -1447,6 +1662,7 @@ static const struct tu_test open_tests[] = {
 	{ "open_no_rtm", test_open_no_rtm },
 	{ "open_timeout", test_open_timeout },
 	{ "open_twice", test_open_twice },
+	{ "open_hello_repeated", test_open_hello_repeated },
 	{ "default_dir", test_default_dir },
 	{ NULL, NULL }
 };
@@ -1462,6 +1678,8 @@ static const struct tu_test stream_tests[] = {
 	{ "rtm_vanished", test_rtm_vanished },
 	{ "error_after_register", test_error_after_register },
 	{ "idle_probe", test_idle_probe },
+	{ "heartbeat_acks", test_heartbeat_acks },
+	{ "announce_while_lost", test_announce_while_lost },
 	{ "close_in_child", test_close_in_child },
 	{ "ack_after_changes", test_ack_after_changes },
 	{ "walks_sorted", test_walks_sorted },
