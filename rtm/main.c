@@ -430,11 +430,19 @@ loop(struct rtm *env)
 		}
 		if (pfd[1].revents & POLLIN)
 			control_recv(env);
+		/*
+		 * Clients first: once the journal has the changes (they
+		 * survive rtm dying), clients need not wait for the disk.
+		 */
+		if (persist_write(env) == -1)
+			fatal("journal write failed; stopping so that no "
+			    "change is acknowledged that is not on disk");
+		notify_flush_kind(env, PEER_CLIENT);
 		/* Nothing is acknowledged before it is durable. */
 		if (persist_commit(env) == -1)
 			fatal("journal write failed; stopping so that no "
 			    "change is acknowledged that is not on disk");
-		notify_flush_all(env);
+		notify_flush_kind(env, PEER_ADMIN);
 		now = os_now_ns();
 		if (now >= next_beat) {
 			notify_heartbeat(env);

@@ -306,9 +306,24 @@ notify_signal(struct rtm *env, struct peer *p)
 void
 notify_flush_all(struct rtm *env)
 {
-	notify_distribute(env);
+	notify_flush_kind(env, PEER_CLIENT);
+	notify_flush_kind(env, PEER_ADMIN);
+}
+
+/*
+ * Sends what is queued for one kind of peer.  The loop sends to clients
+ * before the journal is synced and to admins after: an admin's reply is
+ * the acknowledgement that must wait for the disk, while a client that
+ * sees a change a crash then loses is told by the restarted rtm (new
+ * instance id) and resyncs to the durable state.
+ */
+void
+notify_flush_kind(struct rtm *env, enum peer_kind kind)
+{
+	if (kind == PEER_CLIENT)
+		notify_distribute(env);
 	for (struct peer *p = env->peers; p; p = p->next)
-		if (!p->gone &&
+		if (p->kind == kind && !p->gone &&
 		    (p->open != NULL || p->qlen > 0 || p->signal_flush))
 			peer_send(env, p);
 }

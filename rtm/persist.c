@@ -58,6 +58,7 @@ struct persist {
 	uint8_t		*buf;
 	size_t		 len, cap;
 	uint64_t	 jbytes;	/* journal size on disk */
+	int		 dirty;		/* written, not yet synced */
 };
 
 static uint32_t crc_table[256];
@@ -455,19 +456,43 @@ persist_snapshot(struct rtm *env)
 	return 0;
 }
 
-/* Group commit: one write and one fdatasync for the whole loop turn. */
+/*
+ * Group commit, in two steps around the clients' notifications:
+ * persist_write() hands the turn's changes to the kernel (they survive
+ * rtm dying from then on), the loop notifies clients, then
+ * persist_commit() makes them durable with one fdatasync before any
+ * admin is acknowledged.  Clients live on this host: a crash that loses
+ * the page cache takes them down too.
+ */
 int
-persist_commit(struct rtm *env)
+persist_write(struct rtm *env)
 {
 	struct persist *ps = env->persist;
 
 	if (ps == NULL || ps->len == 0)
 		return 0;
-	if (write_all(ps->jfd, ps->buf, ps->len) == -1 ||
-	    fdatasync(ps->jfd) == -1)
+	if (write_all(ps->jfd, ps->buf, ps->len) == -1)
 		return -1;
 	ps->jbytes += ps->len;
 	ps->len = 0;
+	ps->dirty = 1;
+	return 0;
+}
+
+int
+persist_commit(struct rtm *env)
+{
+	struct persist *ps = env->persist;
+
+	if (ps == NULL)
+		return 0;
+	if (persist_write(env) == -1)
+		return -1;
+	if (!ps->dirty)
+		return 0;
+	if (fdatasync(ps->jfd) == -1)
+		return -1;
+	ps->dirty = 0;
 	if (ps->jbytes > JOURNAL_COMPACT && persist_snapshot(env) == -1)
 		log_warn("snapshot %s", ps->path);
 	return 0;

@@ -160,6 +160,7 @@ void	state_sweep_stale(struct rtm *);
 /* persist.c */
 int	persist_open(struct rtm *, const char *path);
 int	persist_check(struct rtm *, const char *path);
+int	persist_write(struct rtm *);
 int	persist_commit(struct rtm *);
 int	persist_snapshot(struct rtm *);
 void	persist_close(struct rtm *);
@@ -186,6 +187,7 @@ void	dgram_unref(struct dgram *);
 void	notify_record(struct rtm *, const struct msg_record *);
 void	notify_distribute(struct rtm *);
 void	notify_flush_all(struct rtm *);
+void	notify_flush_kind(struct rtm *, enum peer_kind);
 int	notify_dump(struct rtm *, struct peer *);
 void	notify_heartbeat(struct rtm *);
 void	notify_announce(struct rtm *);
