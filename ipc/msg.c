@@ -832,6 +832,22 @@ msg_op_name(uint8_t op)
 	return names[op];
 }
 
+int
+msg_op_mutates(uint8_t op)
+{
+	switch (op) {
+	case MSG_OP_ROUTE_GET:
+	case MSG_OP_ROUTE_SHOW:
+	case MSG_OP_ARP_GET:
+	case MSG_OP_ARP_SHOW:
+	case MSG_OP_CLIENTS:
+	case MSG_OP_STATS:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 const char *
 msg_client_state_name(uint8_t state)
 {

@@ -300,6 +300,8 @@ int	 msg_next(struct msg_reader *rd, struct msg_record *r);
 const char *msg_type_name(uint16_t type);
 const char *msg_status_str(uint16_t status);	/* "entry exists", ... */
 const char *msg_op_name(uint8_t op);		/* "route add", ... */
+/* 1 when the op changes the tables (add, change, replace, del, flush). */
+int	 msg_op_mutates(uint8_t op);
 const char *msg_client_state_name(uint8_t state); /* "in-sync", ... */
 
 #endif

@@ -88,12 +88,7 @@ refuse(struct rtm *env, const struct uds_peer *from, uint8_t chan,
 	env->stats.refused++;
 	if (from->path[0] == '\0')
 		return;
-	memset(&h, 0, sizeof(h));
-	h.version = MSG_VERSION;
-	h.chan = chan;
-	h.pid = (uint32_t)getpid();
-	h.seq = ++env->dgram_seq;
-	h.instance = env->instance;
+	peer_header(env, chan, &h);
 	msg_begin(&w, buf, sizeof(buf), &h);
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_ERROR;
@@ -266,22 +261,6 @@ client_dgram(struct rtm *env, const struct msg_header *h,
 	}
 }
 
-static int
-op_mutates(uint8_t op)
-{
-	switch (op) {
-	case MSG_OP_ROUTE_GET:
-	case MSG_OP_ROUTE_SHOW:
-	case MSG_OP_ARP_GET:
-	case MSG_OP_ARP_SHOW:
-	case MSG_OP_CLIENTS:
-	case MSG_OP_STATS:
-		return 0;
-	default:
-		return 1;
-	}
-}
-
 struct reply_ctx {
 	struct rtm	*env;
 	struct peer	*peer;
@@ -405,7 +384,7 @@ run_request(struct rtm *env, struct peer *p, const struct msg_admin_req *q,
 		why = "not run: an earlier request failed";
 		goto end;
 	}
-	if (op_mutates(q->op) && !may_write) {
+	if (msg_op_mutates(q->op) && !may_write) {
 		st = MSG_ST_PERM;
 		why = "permission denied";
 		goto end;

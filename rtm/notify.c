@@ -238,12 +238,7 @@ notify_announce(struct rtm *env)
 	size_t			 len;
 	unsigned		 n = 0;
 
-	memset(&h, 0, sizeof(h));
-	h.version = MSG_VERSION;
-	h.chan = MSG_CHAN_NOTIFY;
-	h.pid = (uint32_t)getpid();
-	h.seq = ++env->dgram_seq;
-	h.instance = env->instance;
+	peer_header(env, MSG_CHAN_NOTIFY, &h);
 	msg_begin(&w, buf, sizeof(buf), &h);
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_HEARTBEAT;

@@ -17,6 +17,18 @@
 #include "os.h"
 #include "rtm.h"
 
+/* The header of the next datagram rtm sends on chan. */
+void
+peer_header(struct rtm *env, uint8_t chan, struct msg_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = MSG_VERSION;
+	h->chan = chan;
+	h->pid = (uint32_t)getpid();
+	h->seq = ++env->dgram_seq;
+	h->instance = env->instance;
+}
+
 struct dgram *
 dgram_new(struct rtm *env, uint8_t chan)
 {
@@ -26,12 +38,7 @@ dgram_new(struct rtm *env, uint8_t chan)
 
 	if ((d = malloc(sizeof(*d) + MSG_MAX)) == NULL)
 		return NULL;
-	memset(&h, 0, sizeof(h));
-	h.version = MSG_VERSION;
-	h.chan = chan;
-	h.pid = (uint32_t)getpid();
-	h.seq = ++env->dgram_seq;
-	h.instance = env->instance;
+	peer_header(env, chan, &h);
 	msg_begin(&w, d->data, MSG_MAX, &h);
 	d->refs = 1;
 	d->len = w.len;

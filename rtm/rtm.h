@@ -180,6 +180,7 @@ void	peer_enqueue(struct rtm *, struct peer *, struct dgram *);
 void	peer_send(struct rtm *, struct peer *);
 void	peer_drop_queue(struct peer *);
 size_t	peer_queue_max(void);
+void	peer_header(struct rtm *, uint8_t chan, struct msg_header *);
 struct dgram *dgram_new(struct rtm *, uint8_t chan);
 void	dgram_unref(struct dgram *);
 

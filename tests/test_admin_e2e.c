@@ -30,29 +30,10 @@
 static char	out[1 << 21];
 static char	err[1 << 16];
 
-static int	admin_in(const char *, const char *, ...)
-		    __attribute__((__format__(__printf__, 2, 3)));
-
-/* Runs rtm-admin -d tu_dir with the words of cmd and input on stdin. */
-static int
-admin_in(const char *input, const char *fmt, ...)
-{
-	char	 cmd[1024], *argv[64], *save = NULL;
-	int	 n = 0;
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	argv[n++] = TU_S(tu_bin("admin/rtm-admin"));
-	argv[n++] = TU_S("-d");
-	argv[n++] = tu_dir;
-	for (char *w = strtok_r(cmd, " ", &save); w && n < 63;
-	    w = strtok_r(NULL, " ", &save))
-		argv[n++] = w;
-	argv[n] = NULL;
-	return tu_run(argv, input, out, sizeof(out), err, sizeof(err), 30000);
-}
+/* rtm-admin -d tu_dir with the words of the command, input on stdin. */
+#define admin_in(input, ...) \
+	tu_admin((input), out, sizeof(out), err, sizeof(err), 30000, \
+	    __VA_ARGS__)
 
 #define admin(...)	admin_in(NULL, __VA_ARGS__)
 

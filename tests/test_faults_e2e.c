@@ -204,30 +204,9 @@ client_main(const char *dir, const char *name)
 /* ------------------------------------------------------------------ */
 /* Driving rtm and rtm-admin.                                           */
 
-static int
-admin(const char *input, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* rtm-admin -d tu_dir ARGS (split on spaces); stdout in out. */
-static int
-admin(const char *input, const char *fmt, ...)
-{
-	char	 cmd[1024], *argv[32], *save = NULL;
-	int	 n = 0;
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	argv[n++] = TU_S(tu_bin("admin/rtm-admin"));
-	argv[n++] = TU_S("-d");
-	argv[n++] = tu_dir;
-	for (char *w = strtok_r(cmd, " ", &save); w && n < 31;
-	    w = strtok_r(NULL, " ", &save))
-		argv[n++] = w;
-	argv[n] = NULL;
-	return tu_run(argv, input, out, OUTSZ, err, sizeof(err), 180000);
-}
+#define admin(input, ...) \
+	tu_admin((input), out, OUTSZ, err, sizeof(err), 180000, __VA_ARGS__)
 
 static unsigned long long
 stat_of(const char *name)

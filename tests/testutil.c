@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +314,27 @@ tu_run_as(uid_t uid, gid_t gid, char *const argv[], const char *input,
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
+}
+
+int
+tu_admin(const char *input, char *out, size_t outsz, char *err,
+    size_t errsz, int timeout_ms, const char *fmt, ...)
+{
+	char	 cmd[1024], *argv[64], *save = NULL;
+	int	 n = 0;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	argv[n++] = TU_S(tu_bin("admin/rtm-admin"));
+	argv[n++] = TU_S("-d");
+	argv[n++] = tu_dir;
+	for (char *w = strtok_r(cmd, " ", &save); w && n < 63;
+	    w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	return tu_run(argv, input, out, outsz, err, errsz, timeout_ms);
 }
 
 int

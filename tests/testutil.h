@@ -61,6 +61,14 @@ int	 tu_reap(pid_t pid, int timeout_ms);
 int	 tu_run(char *const argv[], const char *input, char *out,
 	    size_t outsz, char *err, size_t errsz, int timeout_ms);
 
+/*
+ * Runs rtm-admin -d tu_dir with the space-separated words of the
+ * formatted command, input (may be NULL) on stdin; like tu_run().
+ */
+int	 tu_admin(const char *input, char *out, size_t outsz, char *err,
+	    size_t errsz, int timeout_ms, const char *fmt, ...)
+	    __attribute__((format(printf, 7, 8)));
+
 /* The same as another user (uid/gid -1: unchanged); needs root. */
 int	 tu_run_as(uid_t uid, gid_t gid, char *const argv[],
 	    const char *input, char *out, size_t outsz, char *err,
