@@ -53,7 +53,7 @@ ALL_SRC :=	$(IPC_SRC) $(RTMD_SRC) $(ADMIN_SRC) $(CLIENT_SRC) \
 		$(TEST_SRC) tests/testutil.c tests/sweep.c $(BENCH_SRC)
 
 .PHONY: all check tests asan portable clang musl demo bench clean help cunit \
-	fuzz install uninstall
+	fuzz install uninstall valgrind
 
 all: $(PROGS)
 
@@ -100,6 +100,10 @@ check: tests
 asan:
 	$(MAKE) B=build/asan/ OPT="$(SAN_FLAGS)" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" check
+
+# The suite under valgrind: test programs and the daemon, leaks are errors.
+valgrind: tests
+	@RTM_VALGRIND=1 sh tests/run.sh "$(B)"
 
 portable:
 	$(MAKE) B=build/portable/ EXTRA_CPPFLAGS=-DRTM_PORTABLE check
@@ -185,6 +189,7 @@ help:
 	@echo "  check          build and run the CUnit and end-to-end tests"
 	@echo "  asan           run the tests under AddressSanitizer + UBSan"
 	@echo "  portable       run the tests with the POSIX fallbacks forced"
+	@echo "  valgrind       run the tests, and rtm, under valgrind (leaks fail)"
 	@echo "  clang          build everything with clang"
 	@echo "  musl           build the programs with musl-gcc -pedantic"
 	@echo "  install        install programs, library, header, pkg-config, man pages"

@@ -13,7 +13,13 @@ for t in "${B}"tests/test_*; do
 	[ -x "$t" ] || continue
 	name=${t##*/}
 	out="$root/$name.out"
-	"$t" >"$out" 2>&1
+	if [ -n "${RTM_VALGRIND:-}" ]; then
+		valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+		    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+		    "$t" >"$out" 2>&1
+	else
+		"$t" >"$out" 2>&1
+	fi
 	rc=$?
 	cat "$out"
 	line=$(awk '$1 == "tests" && NF >= 5 { print $3, $4, $5 }' "$out" | tail -n 1)

@@ -35,6 +35,17 @@ linux_backend(void)
 	return strcmp(os_backend(), "linux") == 0;
 }
 
+/*
+ * pidfds are expected with the Linux backend, except under valgrind
+ * (make valgrind), which does not know the system call and answers
+ * ENOSYS: the same path as the fallback.
+ */
+static int
+pidfd_expected(void)
+{
+	return linux_backend() && getenv("RTM_VALGRIND") == NULL;
+}
+
 static void
 on_usr1(int sig)
 {
@@ -95,7 +106,7 @@ test_proc_handle(void)
 	CU_ASSERT_FATAL(pid > 0);
 	errno = 0;
 	h = os_proc_open(pid);
-	if (linux_backend()) {
+	if (pidfd_expected()) {
 		CU_ASSERT(h >= 0);
 		CU_ASSERT(h < 0 || (fcntl(h, F_GETFD) & FD_CLOEXEC));
 		/* Not readable while the process lives. */
@@ -109,7 +120,7 @@ test_proc_handle(void)
 	CU_ASSERT(sent);
 	if (!sent)
 		kill(pid, SIGKILL);
-	if (linux_backend() && h >= 0) {
+	if (pidfd_expected() && h >= 0) {
 		/* Readable once it has exited, before anyone reaps it. */
 		pfd = (struct pollfd){ h, POLLIN, 0 };
 		CU_ASSERT(poll(&pfd, 1, 5000) == 1 && (pfd.revents & POLLIN));
@@ -149,7 +160,7 @@ test_proc_gone(void)
 	errno = 0;
 	h = os_proc_open(pid);
 	CU_ASSERT(h == -1);
-	CU_ASSERT(errno == (linux_backend() ? ESRCH : ENOSYS));
+	CU_ASSERT(errno == (pidfd_expected() ? ESRCH : ENOSYS));
 	if (h >= 0)
 		close(h);
 	errno = 0;

@@ -357,23 +357,31 @@ rtm_alive(void *arg)
 pid_t
 tu_rtm_start(char *const extra[])
 {
-	char	*argv[32];
+	char	*argv[40];
 	int	 n = 0;
 	pid_t	 pid;
 
+	/* make valgrind: the daemon too, with leaks as errors (exit 99). */
+	if (getenv("RTM_VALGRIND") != NULL) {
+		argv[n++] = TU_S("/usr/bin/valgrind");
+		argv[n++] = TU_S("-q");
+		argv[n++] = TU_S("--leak-check=full");
+		argv[n++] = TU_S("--errors-for-leak-kinds=definite,indirect");
+		argv[n++] = TU_S("--error-exitcode=99");
+	}
 	argv[n++] = (char *)tu_bin("rtm/rtm");
 	argv[n++] = (char *)(uintptr_t)"-f";
 	argv[n++] = (char *)(uintptr_t)"-d";
 	argv[n++] = tu_dir;
 	argv[n++] = (char *)(uintptr_t)"-s";
 	argv[n++] = (char *)tu_path("rtm.state");
-	for (int i = 0; extra && extra[i] && n < 31; i++)
+	for (int i = 0; extra && extra[i] && n < 39; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	if ((pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"))) == -1)
 		return -1;
 	if (!tu_wait_until(rtm_alive, (void *)(uintptr_t)tu_path("rtm.sock"),
-	    5000)) {
+	    getenv("RTM_VALGRIND") ? 30000 : 5000)) {
 		kill(pid, SIGKILL);
 		tu_reap(pid, 2000);
 		return -1;
