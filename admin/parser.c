@@ -131,27 +131,6 @@ static const struct token t_main[] = {
 	{ TOK_ENDTABLE,	NULL,		0,			NULL }
 };
 
-/* Names of the ops, as typed in full; indexed by enum msg_op. */
-static const char *const op_names[MSG_OP_MAX + 1] = {
-	[MSG_OP_ROUTE_ADD] = "route add",
-	[MSG_OP_ROUTE_CHANGE] = "route change",
-	[MSG_OP_ROUTE_REPLACE] = "route replace",
-	[MSG_OP_ROUTE_DEL] = "route del",
-	[MSG_OP_ROUTE_GET] = "route get",
-	[MSG_OP_ROUTE_SHOW] = "route show",
-	[MSG_OP_ROUTE_FLUSH] = "route flush",
-	[MSG_OP_ARP_ADD] = "arp add",
-	[MSG_OP_ARP_CHANGE] = "arp change",
-	[MSG_OP_ARP_REPLACE] = "arp replace",
-	[MSG_OP_ARP_DEL] = "arp del",
-	[MSG_OP_ARP_GET] = "arp get",
-	[MSG_OP_ARP_SHOW] = "arp show",
-	[MSG_OP_ARP_FLUSH] = "arp flush",
-	[MSG_OP_FLUSH] = "flush",
-	[MSG_OP_CLIENTS] = "clients",
-	[MSG_OP_STATS] = "stats",
-};
-
 const struct token *
 parse_table(void)
 {
@@ -228,15 +207,20 @@ table_arg(const struct token *table)
 	return NULL;
 }
 
-const struct token *
-parse_match(const struct token *table, const char *word, char *err,
-    size_t errlen)
+/*
+ * The token word selects in table: an exact keyword, else a unique
+ * keyword prefix, else the table's argument token.  NULL when there is
+ * none; *ambiguous says whether several keywords matched.  Builds no
+ * text: this is the path every word of every batch line takes.
+ */
+static const struct token *
+token_find(const struct token *table, const char *word, int *ambiguous)
 {
-	const struct token	*t, *found = NULL, *arg;
+	const struct token	*t, *found = NULL;
 	size_t			 wlen = strlen(word);
 	int			 nfound = 0;
-	char			 valid[ADMIN_ERRLEN];
 
+	*ambiguous = 0;
 	for (t = table; t->type != TOK_ENDTABLE; t++) {
 		if (t->type != TOK_KEYWORD)
 			continue;
@@ -250,18 +234,40 @@ parse_match(const struct token *table, const char *word, char *err,
 	}
 	if (nfound == 1)
 		return found;
-	parse_valid_words(table, valid, sizeof(valid));
 	if (nfound > 1) {
-		snprintf(err, errlen, "ambiguous keyword; valid: %s", valid);
+		*ambiguous = 1;
 		return NULL;
 	}
-	if ((arg = table_arg(table)) != NULL)
-		return arg;
-	if (!table_has(table, TOK_KEYWORD))
+	return table_arg(table);
+}
+
+/* Why token_find() found nothing for a word in table. */
+static void
+mismatch(const struct token *table, int ambiguous, char *err, size_t errlen)
+{
+	char	 valid[ADMIN_ERRLEN];
+
+	if (errlen == 0)
+		return;
+	if (!ambiguous && !table_has(table, TOK_KEYWORD)) {
 		snprintf(err, errlen, "extra argument");
-	else
-		snprintf(err, errlen, "unknown keyword; valid: %s", valid);
-	return NULL;
+		return;
+	}
+	parse_valid_words(table, valid, sizeof(valid));
+	snprintf(err, errlen, "%s keyword; valid: %s",
+	    ambiguous ? "ambiguous" : "unknown", valid);
+}
+
+const struct token *
+parse_match(const struct token *table, const char *word, char *err,
+    size_t errlen)
+{
+	const struct token	*t;
+	int			 ambiguous;
+
+	if ((t = token_find(table, word, &ambiguous)) == NULL)
+		mismatch(table, ambiguous, err, errlen);
+	return t;
 }
 
 /* What a command that ends at this table lacks. */
@@ -283,14 +289,38 @@ incomplete(const struct token *table, char *why, size_t len)
 		append(why, len, "%s", t->keyword);
 }
 
-/* err = "<said> <word>: <why>" (said or word may be empty). */
+/*
+ * The words argv[0..n-1], which parsed, as they are quoted back:
+ * keywords in full however they were typed, arguments as typed.
+ * Only called on failure, so the walk is simply done again.
+ */
+static void
+said_words(int n, char *const argv[], char *buf, size_t len)
+{
+	const struct token	*table = t_main, *t;
+	int			 ambiguous;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if ((t = token_find(table, argv[i], &ambiguous)) == NULL)
+			break;		/* cannot happen: they parsed */
+		append_word(buf, len, t->type == TOK_KEYWORD ? t->keyword :
+		    argv[i]);
+		table = t->next;
+	}
+}
+
+/*
+ * err = "<said> <word>: <why>", said being argv[0..n-1] (said or word
+ * may be empty).
+ */
 static int
-fail(char *err, size_t errlen, const char *said, const char *word,
+fail(char *err, size_t errlen, int n, char *const argv[], const char *word,
     const char *why)
 {
 	char	 what[ADMIN_ERRLEN];
 
-	snprintf(what, sizeof(what), "%s", said);
+	said_words(n, argv, what, sizeof(what));
 	if (word != NULL)
 		append_word(what, sizeof(what), word);
 	if (what[0] != '\0')
@@ -324,7 +354,7 @@ parse_arg(const struct token *t, const char *w, struct msg_admin_req *req,
 		if (addr_ifname_check(w, why) == -1)
 			return -1;
 		/* addr_ifname_check bounds it below ADDR_IFNAMSIZ. */
-		snprintf(req->route.ifname, sizeof(req->route.ifname), "%s", w);
+		memcpy(req->route.ifname, w, strlen(w) + 1);
 		return 0;
 	case TOK_MAC:
 		return addr_mac_parse(w, &req->mac, why);
@@ -342,37 +372,39 @@ parse_arg(const struct token *t, const char *w, struct msg_admin_req *req,
 	}
 }
 
+/*
+ * Every line of a batch comes through here: nothing is formatted until
+ * something fails (fail() rebuilds what was said from argv).
+ */
 int
 parse_command(int argc, char *const argv[], struct msg_admin_req *req,
     char *err, size_t errlen)
 {
 	const struct token	*table = t_main, *t;
-	char			 said[ADMIN_ERRLEN], why[ADMIN_ERRLEN];
+	char			 why[ADMIN_ERRLEN];
 	const char		*argwhy;
-	int			 i;
+	int			 i, ambiguous;
 
 	memset(req, 0, sizeof(*req));
-	said[0] = '\0';
 	for (i = 0; i < argc; i++) {
-		if ((t = parse_match(table, argv[i], why, sizeof(why))) == NULL)
-			return fail(err, errlen, said, argv[i], why);
+		if ((t = token_find(table, argv[i], &ambiguous)) == NULL) {
+			mismatch(table, ambiguous, why, sizeof(why));
+			return fail(err, errlen, i, argv, argv[i], why);
+		}
 		if (t->type == TOK_KEYWORD) {
 			if (t->value != 0)
 				req->op = (uint8_t)t->value;
-			/* Quote the keyword in full, however it was typed. */
-			append_word(said, sizeof(said), t->keyword);
 		} else {
 			argwhy = "bad argument";
 			if (parse_arg(t, argv[i], req, &argwhy) == -1)
-				return fail(err, errlen, said, argv[i],
+				return fail(err, errlen, i, argv, argv[i],
 				    argwhy);
-			append_word(said, sizeof(said), argv[i]);
 		}
 		table = t->next;
 	}
 	if (!table_has(table, TOK_NOMORE)) {
 		incomplete(table, why, sizeof(why));
-		return fail(err, errlen, said, NULL, why);
+		return fail(err, errlen, argc, argv, NULL, why);
 	}
 	switch (req->op) {
 	case MSG_OP_ROUTE_ADD:
@@ -380,10 +412,11 @@ parse_command(int argc, char *const argv[], struct msg_admin_req *req,
 	case MSG_OP_ROUTE_REPLACE:
 		/* The grammar checked each field; this checks the whole. */
 		if (addr_route_valid(&req->route, &argwhy) == -1)
-			return fail(err, errlen, said, NULL, argwhy);
+			return fail(err, errlen, argc, argv, NULL, argwhy);
 		break;
 	case 0:
-		return fail(err, errlen, said, NULL, "internal parser error");
+		return fail(err, errlen, argc, argv, NULL,
+		    "internal parser error");
 	default:
 		break;
 	}
@@ -513,7 +546,7 @@ parse_op_name(uint8_t op)
 {
 	if (op == 0 || op > MSG_OP_MAX)
 		return "request";
-	return op_names[op];
+	return msg_op_name(op);
 }
 
 char *
@@ -550,15 +583,6 @@ parse_label(const struct msg_admin_req *req, char *buf, size_t len)
 int
 parse_op_shows(uint8_t op)
 {
-	switch (op) {
-	case MSG_OP_ROUTE_GET:
-	case MSG_OP_ROUTE_SHOW:
-	case MSG_OP_ARP_GET:
-	case MSG_OP_ARP_SHOW:
-	case MSG_OP_CLIENTS:
-	case MSG_OP_STATS:
-		return 1;
-	default:
-		return 0;
-	}
+	/* The reads are exactly the requests that answer with entries. */
+	return op >= 1 && op <= MSG_OP_MAX && !msg_op_mutates(op);
 }

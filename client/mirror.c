@@ -58,6 +58,7 @@ mirror_clear(struct mirror *m, int what)
 	if ((what & MIRROR_ARP) && m->arp != NULL) {
 		mactable_walk(m->arp, 0, detach_one, m);
 		mactable_clear(m->arp);
+		m->arp_digest = 0;
 	}
 	errno = saved;
 }
@@ -109,6 +110,44 @@ mirror_arp_set(struct mirror *m, const struct addr_mac *mac, int32_t key,
 		arp_detach(m, e);
 	e->key = key;
 	e->shmid = shmid;
+	/* Its address changed, or it moved: what was read is stale. */
+	m->arp_digest -= e->digest;
+	e->digest = 0;
+	return 0;
+}
+
+int
+mirror_arp_account(struct mirror *m, const struct addr_mac *mac)
+{
+	struct mirror_arp	*e;
+	const struct seg_header	*seg;
+	uint32_t		 ip;
+	int			 r, saved;
+
+	if ((e = mactable_get(m->arp, mac)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	m->arp_digest -= e->digest;
+	e->digest = 0;
+	if (e->seg != NULL)
+		r = seg_read_ip(e->seg, &ip);
+	else {
+		/*
+		 * Not looked up yet: a mapping only for this read, so
+		 * that a client maps just the MACs it uses.
+		 */
+		if ((seg = seg_attach(e->shmid, mac)) == NULL)
+			return -1;
+		r = seg_read_ip(seg, &ip);
+		saved = errno;
+		seg_detach(seg);
+		errno = saved;
+	}
+	if (r == -1)
+		return -1;
+	e->digest = digest_arp(mac, ip);
+	m->arp_digest += e->digest;
 	return 0;
 }
 
@@ -121,6 +160,7 @@ mirror_arp_del(struct mirror *m, const struct addr_mac *mac,
 	if (mactable_del(m->arp, mac, &e) == -1)
 		return -1;
 	arp_detach(m, &e);
+	m->arp_digest -= e.digest;
 	if (old != NULL)
 		*old = e;
 	return 0;
@@ -156,29 +196,8 @@ mirror_arp_read(struct mirror *m, const struct addr_mac *mac, uint32_t *ip)
 	return mirror_arp_read_entry(m, mac, e, ip);
 }
 
-struct digest_ctx {
-	struct mirror	*m;
-	uint64_t	 sum;
-};
-
-static int
-digest_one(const struct addr_mac *mac, void *value, void *arg)
-{
-	struct digest_ctx	*c = arg;
-	uint32_t		 ip;
-
-	if (mirror_arp_read_entry(c->m, mac, value, &ip) == 0)
-		c->sum += digest_arp(mac, ip);
-	return 0;
-}
-
 uint64_t
-mirror_digest(struct mirror *m)
+mirror_digest(const struct mirror *m)
 {
-	struct digest_ctx	 c = { m, 0 };
-	int			 saved = errno;
-
-	mactable_walk(m->arp, 0, digest_one, &c);
-	errno = saved;
-	return m->route_digest + c.sum;
+	return m->route_digest + m->arp_digest;
 }

@@ -5,6 +5,14 @@
  * give the same longest-prefix answers.  ARP entries live in a mactable
  * whose value says where the MAC's segment is and, once a lookup has
  * needed it, where it is attached.
+ *
+ * The digest acknowledged to rtm covers the addresses as read from the
+ * segments, yet must not attach them (a client maps only the MACs it
+ * looks up): each entry's share of it is read once, when the entry is
+ * added or changed, through a short-lived attachment if the entry has
+ * none, and kept in the entry.  So the digest is a sum kept up to date
+ * per change, for ARP entries as for routes, and acknowledging costs
+ * nothing.
  */
 #ifndef RTMC_MIRROR_H
 #define RTMC_MIRROR_H
@@ -23,12 +31,16 @@ struct mirror_arp {
 	int32_t			 key;
 	int32_t			 shmid;
 	const struct seg_header	*seg;	/* NULL until the first lookup */
+	uint64_t		 digest;	/* its part of arp_digest; 0
+						 * when the segment could not
+						 * be read */
 };
 
 struct mirror {
 	struct rtable		*routes;
 	struct mactable		*arp;
 	uint64_t		 route_digest;	/* kept up to date per change */
+	uint64_t		 arp_digest;	/* sum of the entries' digest */
 	size_t			 attached;
 };
 
@@ -50,9 +62,20 @@ int	mirror_route_del(struct mirror *m, const struct addr_prefix *dst,
  * Inserts or updates a MAC's location.  An entry whose segment moved
  * (another shmid) is detached first; the same shmid stays attached,
  * since rtm rewrites a segment in place.  *created is 1 for a new MAC.
+ * The entry leaves the digest until mirror_arp_account() reads it.
  */
 int	mirror_arp_set(struct mirror *m, const struct addr_mac *mac,
 	    int32_t key, int32_t shmid, int *created);
+/*
+ * Reads mac's address from its segment (through the entry's attachment,
+ * else attaching just for the read) and counts the entry in the digest
+ * with it.  An entry whose segment cannot be read (a write left
+ * incomplete, a segment removed or not this MAC's) is left out until
+ * its next change: the digest then disagrees with rtm's, which is what
+ * it is for.  Returns 0, or -1 with errno (ENOENT, or the errors of
+ * seg_attach() and seg_read_ip()).
+ */
+int	mirror_arp_account(struct mirror *m, const struct addr_mac *mac);
 /* Removes and detaches; *old (may be NULL) gets the entry.  ENOENT. */
 int	mirror_arp_del(struct mirror *m, const struct addr_mac *mac,
 	    struct mirror_arp *old);
@@ -68,12 +91,10 @@ int	mirror_arp_read_entry(struct mirror *m, const struct addr_mac *mac,
 	    struct mirror_arp *e, uint32_t *ip);
 
 /*
- * The digest rtm compares with its own: routes (incremental) plus every
- * ARP entry hashed with the address its segment holds now (attaching
- * segments not yet attached).  Entries whose segment cannot be read
- * are left out, so the digest then disagrees with rtm's until the
- * deletion that explains it arrives.
+ * The digest rtm compares with its own: every route, and every ARP
+ * entry hashed with the address mirror_arp_account() read.  Touches no
+ * segment.
  */
-uint64_t mirror_digest(struct mirror *m);
+uint64_t mirror_digest(const struct mirror *m);
 
 #endif

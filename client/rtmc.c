@@ -469,6 +469,14 @@ apply(struct rtmc *h, const struct msg_record *rec, uint64_t seq, int dump)
 		return 0;
 	}
 	emit(h, &ev);
+	/*
+	 * The entry's address, for the digest: after the callback, so an
+	 * entry it looked up is read through that attachment instead of
+	 * being attached twice.  An unreadable segment leaves the entry
+	 * out of the digest, for rtm to see (mirror.h).
+	 */
+	if (rec->type == MSG_ARP_ADD || rec->type == MSG_ARP_CHANGE)
+		(void)mirror_arp_account(&h->m, &rec->u.arp.mac);
 	return 0;
 }
 

@@ -424,6 +424,50 @@ test_missing_and_extra(void)
 }
 
 /* What the user typed is quoted back, but never raw. */
+/*
+ * The words before the offending one are quoted from what parsed, at
+ * whatever point the command fails, keywords in full; a command that
+ * parses leaves err alone.
+ */
+static void
+test_error_context(void)
+{
+	struct msg_admin_req	 req;
+	char			 buf[ADMIN_ERRLEN];
+	char			 r[] = "r", a[] = "a", p[] = "10.0.0.0/24";
+	char			 v[] = "v", gw[] = "10.0.0.1", d[] = "de";
+	char			 eth[] = "eth0";
+	char			*w[] = { r, a, p, v, gw, d, eth };
+
+	refused("r a 10.0.0.0/24 v 10.0.0.1 frob eth0", "route add "
+	    "10.0.0.0/24 via 10.0.0.1 frob: unknown keyword; valid: dev");
+	refused("r a 10.0.0.0/24 de eth0 v 0.0.0.0", "route add 10.0.0.0/24 "
+	    "dev eth0 via 0.0.0.0: zero gateway address");
+	refused("ro a 10.0.0.0/24 v 10.0.0.1", "route add 10.0.0.0/24 via "
+	    "10.0.0.1: missing dev");
+	refused("ro a 10.0.0.0/24 d", "route add 10.0.0.0/24 dev: missing "
+	    "interface name");
+	refused("a a 00:11:22:33:44:55", "arp add 00:11:22:33:44:55: missing "
+	    "IPv4 address");
+	refused("a rep 00:11:22:33:44:55 1.2.3.4 x", "arp replace "
+	    "00:11:22:33:44:55 1.2.3.4 x: extra argument");
+	refused("r sh x", "route show x: extra argument");
+	refused("c x", "clients x: extra argument");
+	refused("r", "route: incomplete command; valid: add change replace "
+	    "del get show flush");
+
+	memset(buf, 'Z', sizeof(buf));
+	CU_ASSERT_EQUAL(parse_command(7, w, &req, buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL(req.op, MSG_OP_ROUTE_ADD);
+	CU_ASSERT_STRING_EQUAL(req.route.ifname, "eth0");
+	CU_ASSERT_EQUAL(buf[0], 'Z');
+	CU_ASSERT_EQUAL(buf[sizeof(buf) - 1], 'Z');
+	/* The same words cut short fail with the words they had. */
+	CU_ASSERT_EQUAL(parse_command(6, w, &req, buf, sizeof(buf)), -1);
+	CU_ASSERT_STRING_EQUAL(buf, "route add 10.0.0.0/24 via 10.0.0.1 dev: "
+	    "missing interface name");
+}
+
 static void
 test_message_hygiene(void)
 {
@@ -922,6 +966,7 @@ static const struct tu_test parser_tests[] = {
 	{ "bad_fields", test_bad_fields },
 	{ "missing_and_extra", test_missing_and_extra },
 	{ "message_hygiene", test_message_hygiene },
+	{ "error_context", test_error_context },
 	{ "labels", test_labels },
 	{ NULL, NULL }
 };

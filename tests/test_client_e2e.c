@@ -74,6 +74,8 @@ run(const char *prog, const char *input, const char *fmt, ...)
 
 static struct rtmc *H;
 
+static void	lookers_stop(void);
+
 static void
 start_rtm(void)
 {
@@ -82,6 +84,7 @@ start_rtm(void)
 		rtmc_close(H);
 		H = NULL;
 	}
+	lookers_stop();
 	rtm_pid = tu_rtm_start(NULL);
 	CU_ASSERT_FATAL(rtm_pid > 0);
 }
@@ -665,6 +668,285 @@ test_arp_del_detaches(void)
 	close_handle();
 }
 
+/*
+ * Lookers: child processes that each hold a librtmc handle and look a
+ * MAC up only when the test asks (6 MAC bytes on cmd; the answer, rc,
+ * errno and address, on res), so the test can watch segments being
+ * attached on demand.  They exit when cmd is closed, when the test
+ * process is gone, or after a minute.
+ */
+#define NLOOK		2
+
+struct looker {
+	pid_t	 pid;
+	int	 cmd;		/* the test's ends */
+	int	 res;
+};
+
+struct look_answer {
+	int32_t		 rc;
+	int32_t		 err;
+	uint32_t	 ip;
+};
+
+static struct looker lookers[NLOOK];
+
+static void
+looker_run(int cmd, int res, pid_t parent)
+{
+	struct rtmc		*h;
+	struct look_answer	 a;
+	struct pollfd		 pfd[3];
+	uint8_t			 mac[RTMC_MAC_LEN];
+	char			 e[RTMC_ERRLEN];
+	int			 sfd, t;
+	ssize_t			 n;
+
+	/* The handler and pipe came from the test process: our own. */
+	rtmc_sigusr1_uninstall();
+	if ((sfd = rtmc_sigusr1_install()) == -1)
+		_exit(1);
+	h = rtmc_open(tu_dir, NULL, 5000, e, sizeof(e));
+	a.rc = h != NULL ? 0 : -1;
+	a.err = h != NULL ? 0 : errno;
+	a.ip = 0;
+	if (write(res, &a, sizeof(a)) != (ssize_t)sizeof(a) || h == NULL)
+		_exit(1);
+	for (int i = 0; i < 60 * 50 && getppid() == parent; i++) {
+		pfd[0].fd = rtmc_fd(h);
+		pfd[1].fd = cmd;
+		pfd[2].fd = sfd;
+		for (int j = 0; j < 3; j++) {
+			pfd[j].events = POLLIN;
+			pfd[j].revents = 0;
+		}
+		t = rtmc_timeout(h);
+		poll(pfd, 3, t > 20 ? 20 : t);
+		if (rtmc_dispatch(h) == -1)
+			break;
+		if (pfd[1].revents == 0)
+			continue;
+		if ((n = read(cmd, mac, sizeof(mac))) != (ssize_t)sizeof(mac))
+			break;
+		a.rc = rtmc_arp_get(h, mac, &a.ip);
+		a.err = a.rc == -1 ? errno : 0;
+		if (write(res, &a, sizeof(a)) != (ssize_t)sizeof(a))
+			break;
+	}
+	rtmc_close(h);
+	_exit(0);
+}
+
+static pid_t
+looker_start(int i)
+{
+	struct looker		*l = &lookers[i];
+	struct look_answer	 a;
+	struct pollfd		 pfd;
+	int			 c[2], r[2];
+	pid_t			 parent = getpid();
+
+	if (pipe(c) == -1)
+		return -1;
+	if (pipe(r) == -1) {
+		close(c[0]);
+		close(c[1]);
+		return -1;
+	}
+	fflush(NULL);
+	if ((l->pid = fork()) == 0) {
+		close(c[1]);
+		close(r[0]);
+		/* An earlier looker sees EOF only if we let go of its cmd. */
+		for (int j = 0; j < i; j++) {
+			close(lookers[j].cmd);
+			close(lookers[j].res);
+		}
+		looker_run(c[0], r[1], parent);
+	}
+	close(c[0]);
+	close(r[1]);
+	l->cmd = c[1];
+	l->res = r[0];
+	if (l->pid == -1) {
+		close(l->cmd);
+		close(l->res);
+		l->pid = 0;
+		return -1;
+	}
+	/* Registered and loaded. */
+	pfd.fd = l->res;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, WAIT_MS) != 1 ||
+	    read(l->res, &a, sizeof(a)) != (ssize_t)sizeof(a) || a.rc != 0)
+		return -1;
+	return l->pid;
+}
+
+/* Has looker i look mac up: rtmc_arp_get()'s result, errno, address. */
+static int
+looker_get(int i, const char *mac, uint32_t *ip)
+{
+	struct look_answer	 a;
+	struct pollfd		 pfd = { lookers[i].res, POLLIN, 0 };
+	uint8_t			 m[RTMC_MAC_LEN];
+
+	if (rtmc_mac_parse(mac, m, NULL) == -1 ||
+	    write(lookers[i].cmd, m, sizeof(m)) != (ssize_t)sizeof(m) ||
+	    poll(&pfd, 1, WAIT_MS) != 1 ||
+	    read(lookers[i].res, &a, sizeof(a)) != (ssize_t)sizeof(a)) {
+		errno = EIO;
+		return -2;
+	}
+	*ip = a.ip;
+	errno = a.err;
+	return a.rc;
+}
+
+/* Closing cmd makes a looker close its handle and exit. */
+static void
+lookers_stop(void)
+{
+	for (int i = 0; i < NLOOK; i++) {
+		struct looker *l = &lookers[i];
+
+		if (l->pid <= 0)
+			continue;
+		close(l->cmd);
+		close(l->res);
+		if (tu_reap(l->pid, WAIT_MS) == -1) {
+			kill(l->pid, SIGKILL);
+			tu_reap(l->pid, WAIT_MS);
+		}
+		l->pid = 0;
+	}
+}
+
+/* The shmid of mac's segment, from rtm-admin arp show; -1 if none. */
+static int
+shmid_of(const char *mac)
+{
+	char		*save = NULL, m[32], a[32];
+	unsigned	 key;
+	int		 shmid;
+
+	if (admin("arp show") != 0)
+		return -1;
+	for (char *l = strtok_r(out, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save))
+		if (sscanf(l, "%31s %31s key %x shmid %d", m, a, &key,
+		    &shmid) == 4 && strcmp(m, mac) == 0)
+			return shmid;
+	return -1;
+}
+
+#define NMAC	6
+
+static const char *
+mac_n(int i)
+{
+	static char buf[NMAC + 1][RTMC_MAC_STRLEN];
+
+	snprintf(buf[i], sizeof(buf[i]), "02:00:00:00:01:%02x", i);
+	return buf[i];
+}
+
+/*
+ * Clients that have loaded N MACs and acknowledged them (in-sync, so
+ * their digests include every address, read from the segments) have
+ * attached nothing: each segment gains one attachment per client only
+ * once that client looks its MAC up, and loses it on delete and flush.
+ */
+static void
+test_attach_on_demand(void)
+{
+	struct want_clients	 w = { .n = 0 };
+	char			 script[NMAC * 64], ipw[RTMC_IPV4_STRLEN];
+	int			 shmid[NMAC + 1], att[NMAC + 1];
+	uint32_t		 ip, mac0ip;
+	size_t			 n = 0;
+
+	start_rtm();
+	for (int i = 0; i < NMAC; i++)
+		n += (size_t)snprintf(script + n, sizeof(script) - n,
+		    "arp add %s 10.1.0.%d\n", mac_n(i), i + 1);
+	CU_ASSERT_FATAL(run("admin/rtm-admin", script, "-b -") == 0);
+	for (int i = 0; i < NMAC; i++) {
+		shmid[i] = shmid_of(mac_n(i));
+		CU_ASSERT_FATAL(shmid[i] != -1);
+		att[i] = 1;	/* rtm's */
+	}
+	/* Forked before H exists, so they inherit no attachment. */
+	for (int i = 0; i < NLOOK; i++) {
+		w.pids[w.n] = looker_start(i);
+		CU_ASSERT(w.pids[w.n] > 0);
+		w.n++;
+	}
+	H = open_handle();
+	w.pids[w.n++] = getpid();
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	for (int i = 0; i < NMAC; i++)
+		CU_ASSERT(seg_nattch(shmid[i]) == att[i]);
+
+	/* The test's handle looks MAC 0 up: one more, only there. */
+	{
+		uint8_t m[RTMC_MAC_LEN];
+
+		CU_ASSERT(rtmc_mac_parse(mac_n(0), m, NULL) == 0);
+		CU_ASSERT(rtmc_arp_get(H, m, &mac0ip) == 0);
+		CU_ASSERT_STRING_EQUAL(rtmc_ipv4_format(mac0ip, ipw),
+		    "10.1.0.1");
+	}
+	att[0]++;
+	for (int i = 0; i < NMAC; i++)
+		CU_ASSERT(seg_nattch(shmid[i]) == att[i]);
+	/* Looker 0 looks up MAC 0 and MAC 1, looker 1 MAC 0 twice. */
+	CU_ASSERT(looker_get(0, mac_n(0), &ip) == 0 && ip == mac0ip);
+	att[0]++;
+	CU_ASSERT(looker_get(0, mac_n(1), &ip) == 0);
+	CU_ASSERT_STRING_EQUAL(rtmc_ipv4_format(ip, ipw), "10.1.0.2");
+	att[1]++;
+	for (int i = 0; i < NMAC; i++)
+		CU_ASSERT(seg_nattch(shmid[i]) == att[i]);
+	CU_ASSERT(looker_get(1, mac_n(0), &ip) == 0 && ip == mac0ip);
+	CU_ASSERT(looker_get(1, mac_n(0), &ip) == 0 && ip == mac0ip);
+	att[0]++;
+	for (int i = 0; i < NMAC; i++)
+		CU_ASSERT(seg_nattch(shmid[i]) == att[i]);
+	CU_ASSERT(seg_nattch(shmid[0]) == 1 + NLOOK + 1);
+
+	/* A change of a MAC nobody looked up: every client acks the new
+	 * address (in-sync) without mapping it. */
+	CU_ASSERT(admin("arp change %s 10.1.0.99", mac_n(2)) == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	for (int i = 0; i < NMAC; i++)
+		CU_ASSERT(seg_nattch(shmid[i]) == att[i]);
+	CU_ASSERT(looker_get(1, mac_n(2), &ip) == 0);
+	CU_ASSERT_STRING_EQUAL(rtmc_ipv4_format(ip, ipw), "10.1.0.99");
+	att[2]++;
+	CU_ASSERT(seg_nattch(shmid[2]) == att[2]);
+	/* A new MAC: loaded, acknowledged, not mapped. */
+	CU_ASSERT(admin("arp add %s 10.1.0.100", mac_n(NMAC)) == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	shmid[NMAC] = shmid_of(mac_n(NMAC));
+	CU_ASSERT(shmid[NMAC] != -1 && seg_nattch(shmid[NMAC]) == 1);
+
+	/* Deleted: every client lets go, so the segment disappears. */
+	CU_ASSERT(admin("arp del %s", mac_n(0)) == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	CU_ASSERT(seg_nattch(shmid[0]) == -1);
+	CU_ASSERT(looker_get(0, mac_n(0), &ip) == -1 && errno == ENOENT);
+	CU_ASSERT(seg_nattch(shmid[1]) == att[1]);
+	/* Flushed: the same for all of them. */
+	CU_ASSERT(admin("arp flush") == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	for (int i = 0; i <= NMAC; i++)
+		CU_ASSERT(seg_nattch(shmid[i]) == -1);
+
+	lookers_stop();
+	close_handle();
+}
+
 static void
 test_flush_signal(void)
 {
@@ -1032,6 +1314,7 @@ static const struct tu_test tests[] = {
 	{ "clients_converge", test_clients_converge },
 	{ "late_client_and_lookups", test_late_client_and_lookups },
 	{ "arp_del_detaches", test_arp_del_detaches },
+	{ "attach_on_demand", test_attach_on_demand },
 	{ "flush_signal", test_flush_signal },
 	{ "goodbye", test_goodbye },
 	{ "gap_resync", test_gap_resync },

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -506,6 +507,9 @@ test_open_dump_lookup_close(void)
 	CU_ASSERT_FATAL(fake_expect(MSG_ACK, &ack, 2000));
 	CU_ASSERT(ack.u.ack.seq == 7);
 	CU_ASSERT(ack.u.ack.digest == want);
+	/* ... without attaching: only a lookup does. */
+	CU_ASSERT(seg_nattch(s.shmid) == 1);
+	CU_ASSERT(stats(h).attached == 0);
 
 	/* The address comes from the segment, attached read-only. */
 	CU_ASSERT(rtmc_arp_get(h, m.b, &ip) == 0);
@@ -960,6 +964,178 @@ test_arp_attach_detach(void)
 	seg_destroy(tu_dir, &a);
 	seg_destroy(tu_dir, &b);
 	seg_destroy(tu_dir, &b2);
+	fake_done();
+}
+
+/* Drives h until it acknowledges seq; the ack's digest, or 0 if none. */
+static int
+ack_at(struct rtmc *h, uint64_t seq, uint64_t *digest)
+{
+	struct msg_record	 r;
+	struct pollfd		 pfd;
+
+	/* A heartbeat at seq makes an idle client ack now. */
+	send_one(rec_simple(MSG_HEARTBEAT, seq));
+	for (int i = 0; i < 200; i++) {
+		pfd.fd = rtmc_fd(h);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		poll(&pfd, 1, rtmc_timeout(h) < 10 ? rtmc_timeout(h) : 10);
+		if (rtmc_dispatch(h) == -1)
+			return 0;
+		while (fake_next(&r, 0))
+			if (r.type == MSG_ACK && r.u.ack.seq == seq) {
+				*digest = r.u.ack.digest;
+				return 1;
+			}
+	}
+	return 0;
+}
+
+static uint64_t
+arp_digest(const char *mac, const char *ip)
+{
+	struct addr_mac m = mac_of(mac);
+
+	return digest_arp(&m, ip_of(ip));
+}
+
+/*
+ * The digest covers the addresses as read from the segments when the
+ * entries were applied, yet the client maps only what it looked up.
+ */
+static void
+test_arp_digest_on_demand(void)
+{
+	struct rtmc	*h;
+	struct seg	 a, b;
+	struct addr_route r = route_of("10.0.0.0/8", NULL, "eth0");
+	uint64_t	 d = 0, rd = digest_route(&r);
+	uint32_t	 ip, g;
+	uint8_t		*ma = mac_bytes("02:00:00:00:00:0a");
+	uint8_t		*mb = mac_bytes("02:00:00:00:00:0b");
+
+	fake_init();
+	make_seg("02:00:00:00:00:0a", "10.0.0.10", &a);
+	make_seg("02:00:00:00:00:0b", "10.0.0.11", &b);
+	{
+		struct msg_record dump[] = {
+			rec_begin(1, 1, 2),
+			rec_route(MSG_ROUTE_ADD, 0, "10.0.0.0/8", NULL, "eth0"),
+			rec_arp(MSG_ARP_ADD, 0, "02:00:00:00:00:0a", &a),
+			rec_arp(MSG_ARP_ADD, 0, "02:00:00:00:00:0b", &b),
+			rec_end(1),
+		};
+
+		h = open_with(dump, 5);
+	}
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT(fake_expect(MSG_ACK, NULL, 2000));
+	CU_ASSERT(ack_at(h, 1, &d));
+	CU_ASSERT(d == rd + arp_digest("02:00:00:00:00:0a", "10.0.0.10") +
+	    arp_digest("02:00:00:00:00:0b", "10.0.0.11"));
+	CU_ASSERT(seg_nattch(a.shmid) == 1 && seg_nattch(b.shmid) == 1);
+	CU_ASSERT(stats(h).attached == 0);
+
+	/* A change of an entry never looked up: read, not kept mapped. */
+	CU_ASSERT(seg_write_ip(&b, ip_of("10.0.0.12")) == 0);
+	send_one(rec_arp(MSG_ARP_CHANGE, 2, "02:00:00:00:00:0b", &b));
+	CU_ASSERT(ack_at(h, 2, &d));
+	CU_ASSERT(d == rd + arp_digest("02:00:00:00:00:0a", "10.0.0.10") +
+	    arp_digest("02:00:00:00:00:0b", "10.0.0.12"));
+	CU_ASSERT(seg_nattch(b.shmid) == 1);
+
+	/* Looked up: attached from then on, and read through that. */
+	CU_ASSERT(rtmc_arp_get(h, ma, &ip) == 0 && ip == ip_of("10.0.0.10"));
+	CU_ASSERT(seg_nattch(a.shmid) == 2 && seg_nattch(b.shmid) == 1);
+	CU_ASSERT(stats(h).attached == 1);
+	CU_ASSERT(seg_write_ip(&a, ip_of("10.0.0.13")) == 0);
+	send_one(rec_arp(MSG_ARP_CHANGE, 3, "02:00:00:00:00:0a", &a));
+	CU_ASSERT(ack_at(h, 3, &d));
+	CU_ASSERT(d == rd + arp_digest("02:00:00:00:00:0a", "10.0.0.13") +
+	    arp_digest("02:00:00:00:00:0b", "10.0.0.12"));
+	CU_ASSERT(seg_nattch(a.shmid) == 2 && seg_nattch(b.shmid) == 1);
+
+	/* A writer that died mid-write: the entry cannot be read, so it
+	 * is left out and the digest disagrees until the next change. */
+	g = atomic_load_explicit(&b.hdr->gen, memory_order_relaxed);
+	atomic_store_explicit(&b.hdr->gen, g | 1u, memory_order_relaxed);
+	send_one(rec_arp(MSG_ARP_CHANGE, 4, "02:00:00:00:00:0b", &b));
+	CU_ASSERT(ack_at(h, 4, &d));
+	CU_ASSERT(d == rd + arp_digest("02:00:00:00:00:0a", "10.0.0.13"));
+	CU_ASSERT(rtmc_arp_get(h, mb, &ip) == -1 && errno == EAGAIN);
+	CU_ASSERT(seg_write_ip(&b, ip_of("10.0.0.14")) == 0);
+	send_one(rec_arp(MSG_ARP_CHANGE, 5, "02:00:00:00:00:0b", &b));
+	CU_ASSERT(ack_at(h, 5, &d));
+	CU_ASSERT(d == rd + arp_digest("02:00:00:00:00:0a", "10.0.0.13") +
+	    arp_digest("02:00:00:00:00:0b", "10.0.0.14"));
+	/* That lookup attached b (the header was fine). */
+	CU_ASSERT(seg_nattch(b.shmid) == 2 && stats(h).attached == 2);
+
+	/* An entry whose segment is not there adds nothing, and its
+	 * deletion takes nothing away. */
+	send_one(rec_arp(MSG_ARP_ADD, 6, "02:00:00:00:00:0c", NULL));
+	CU_ASSERT(ack_at(h, 6, &d));
+	CU_ASSERT(d == rd + arp_digest("02:00:00:00:00:0a", "10.0.0.13") +
+	    arp_digest("02:00:00:00:00:0b", "10.0.0.14"));
+	send_one(rec_arp(MSG_ARP_DEL, 7, "02:00:00:00:00:0c", NULL));
+	CU_ASSERT(ack_at(h, 7, &d));
+	CU_ASSERT(d == rd + arp_digest("02:00:00:00:00:0a", "10.0.0.13") +
+	    arp_digest("02:00:00:00:00:0b", "10.0.0.14"));
+
+	/* Deletion and flush take the entries out of the digest. */
+	send_one(rec_arp(MSG_ARP_DEL, 8, "02:00:00:00:00:0a", &a));
+	CU_ASSERT(ack_at(h, 8, &d));
+	CU_ASSERT(d == rd + arp_digest("02:00:00:00:00:0b", "10.0.0.14"));
+	CU_ASSERT(seg_nattch(a.shmid) == 1);
+	send_one(rec_flush(9, MSG_FLUSH_ARP));
+	CU_ASSERT(ack_at(h, 9, &d));
+	CU_ASSERT(d == rd);
+	CU_ASSERT(seg_nattch(b.shmid) == 1 && stats(h).attached == 0);
+
+	rtmc_close(h);
+	seg_destroy(tu_dir, &a);
+	seg_destroy(tu_dir, &b);
+	fake_done();
+}
+
+/* Looks up every ARP entry the moment it is reported. */
+static void
+on_event_lookup(struct rtmc *h, const struct rtmc_event *ev, void *arg)
+{
+	uint32_t ip;
+
+	on_event(h, ev, arg);
+	if (ev->type == RTMC_EV_ARP_ADD || ev->type == RTMC_EV_ARP_CHANGE)
+		CU_ASSERT(rtmc_arp_get(h, ev->arp.mac, &ip) == 0);
+}
+
+/* A callback that looks entries up: one attachment each, and the
+ * digest read through it. */
+static void
+test_arp_digest_callback_lookup(void)
+{
+	struct rtmc	*h;
+	struct seg	 a;
+	uint64_t	 d = 0;
+
+	fake_init();
+	make_seg("02:00:00:00:00:0a", "10.0.0.10", &a);
+	h = open_empty(0);
+	CU_ASSERT_FATAL(h != NULL);
+	rtmc_set_callback(h, on_event_lookup, NULL);
+	send_one(rec_arp(MSG_ARP_ADD, 1, "02:00:00:00:00:0a", &a));
+	CU_ASSERT(ack_at(h, 1, &d));
+	CU_ASSERT(d == arp_digest("02:00:00:00:00:0a", "10.0.0.10"));
+	CU_ASSERT(seg_nattch(a.shmid) == 2 && stats(h).attached == 1);
+	CU_ASSERT(seg_write_ip(&a, ip_of("10.0.0.20")) == 0);
+	send_one(rec_arp(MSG_ARP_CHANGE, 2, "02:00:00:00:00:0a", &a));
+	CU_ASSERT(ack_at(h, 2, &d));
+	CU_ASSERT(d == arp_digest("02:00:00:00:00:0a", "10.0.0.20"));
+	CU_ASSERT(seg_nattch(a.shmid) == 2 && stats(h).attached == 1);
+	rtmc_close(h);
+	CU_ASSERT(seg_nattch(a.shmid) == 1);
+	seg_destroy(tu_dir, &a);
 	fake_done();
 }
 
@@ -1690,6 +1866,8 @@ static const struct tu_test stream_tests[] = {
 static const struct tu_test arp_tests[] = {
 	{ "arp_attach_detach", test_arp_attach_detach },
 	{ "arp_wrong_segment", test_arp_wrong_segment },
+	{ "arp_digest_on_demand", test_arp_digest_on_demand },
+	{ "arp_digest_callback_lookup", test_arp_digest_callback_lookup },
 	{ NULL, NULL }
 };
 

@@ -953,8 +953,12 @@ test_killed_clients(void)
 	for (int i = 0; i < N; i++)
 		cl[i] = client_start(i);
 	CU_ASSERT_FATAL(wait_in_sync(cl, N, 1, 20000));
-	/* Every client has both segments attached (its digest reads
-	 * them), and so has rtm. */
+	/* In sync, yet nothing attached but rtm: a client maps a segment
+	 * on its first lookup.  Writing their tables looks both MACs up,
+	 * so then every client has both segments attached. */
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT_EQUAL(seg_nattch(shmid[i]), 1);
+	CU_ASSERT_EQUAL(check_tables(cl, N), N);
 	for (int i = 0; i < 2; i++)
 		CU_ASSERT_EQUAL(seg_nattch(shmid[i]), 1 + N);
 

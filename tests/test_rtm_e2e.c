@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -485,8 +486,13 @@ static void
 test_permission_denied(void)
 {
 	char		 dir[PATH_MAX], state[PATH_MAX + 16];
+	char		 group[64] = "";
 	char		*rtm[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
 			    dir, TU_S("-s"), state, NULL };
+	char		*rtm_g[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"),
+			    TU_S("-d"), dir, TU_S("-s"), state, TU_S("-g"),
+			    group, NULL };
+	struct group	*gr;
 	char		*add[] = { TU_S(tu_bin("admin/rtm-admin")), TU_S("-d"),
 			    dir, TU_S("route"), TU_S("add"),
 			    TU_S("10.9.0.0/16"), TU_S("dev"), TU_S("eth0"), NULL };
@@ -529,6 +535,25 @@ test_permission_denied(void)
 	CU_ASSERT_EQUAL(tu_run(show, NULL, out, sizeof(out), err, sizeof(err),
 	    10000), 0);
 	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/24 dev eth0\n");
+
+	/* With -g and the other user's group, the same request is run. */
+	kill(pid, SIGTERM);
+	if (tu_reap(pid, 5000) == -1) {
+		kill(pid, SIGKILL);
+		tu_reap(pid, 5000);
+	}
+	if ((gr = getgrgid(nobody)) != NULL) {
+		snprintf(group, sizeof(group), "%s", gr->gr_name);
+		pid = tu_spawn(rtm_g, NULL, tu_path("rtm-g.err"));
+		for (int i = 0; i < 5000 && !uds_alive(sock); i++)
+			tu_sleep_ms(1);
+		CU_ASSERT_EQUAL(tu_run_as(nobody, nobody, add, NULL, out,
+		    sizeof(out), err, sizeof(err), 10000), 0);
+		CU_ASSERT_EQUAL(tu_run(show, NULL, out, sizeof(out), err,
+		    sizeof(err), 10000), 0);
+		CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/24 dev eth0\n"
+		    "10.9.0.0/16 dev eth0\n");
+	}
 
 	/* Outside tu_dir, so clean up here, whatever happened above. */
 	kill(pid, SIGTERM);
