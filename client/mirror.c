@@ -88,6 +88,21 @@ mirror_route_set(struct mirror *m, const struct addr_route *r,
 	return 0;
 }
 
+void
+mirror_route_prefetch(const struct mirror *m, const struct addr_prefix *dst)
+{
+	rtable_prefetch(m->routes, dst);
+}
+
+void
+mirror_route_reserve(struct mirror *m, size_t n)
+{
+	int	 saved = errno;
+
+	(void)rtable_reserve(m->routes, n);	/* a hint: failing is harmless */
+	errno = saved;
+}
+
 int
 mirror_route_del(struct mirror *m, const struct addr_prefix *dst,
     struct addr_route *old)

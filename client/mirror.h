@@ -54,6 +54,10 @@ void	mirror_clear(struct mirror *m, int what);
  * an invalid route, ENOMEM. */
 int	mirror_route_set(struct mirror *m, const struct addr_route *r,
 	    struct addr_route *old, int *replaced);
+/* Hints (see rtable_prefetch(), rtable_reserve()); they change nothing. */
+void	mirror_route_prefetch(const struct mirror *m,
+	    const struct addr_prefix *dst);
+void	mirror_route_reserve(struct mirror *m, size_t n);
 /* ENOENT when absent. */
 int	mirror_route_del(struct mirror *m, const struct addr_prefix *dst,
 	    struct addr_route *old);

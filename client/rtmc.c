@@ -498,6 +498,9 @@ on_sync_begin(struct rtmc *h, const struct msg_header *hdr,
 	h->instance = hdr->instance;
 	h->dump_seq = rec->u.sync_begin.seq;
 	h->dump_routes = rec->u.sync_begin.nroutes;
+	/* Only a hint, and the count is the sender's word: bounded. */
+	mirror_route_reserve(&h->m, h->dump_routes < (1u << 22) ?
+	    h->dump_routes : (1u << 22));
 	h->dump_arp = rec->u.sync_begin.narp;
 	h->ack_pending = 0;
 }
@@ -640,15 +643,25 @@ on_error(struct rtmc *h, const struct msg_record *rec)
 	session_lost(h, 1);
 }
 
+#define RTMC_AHEAD	6
+
+static void
+hint(struct rtmc *h, const struct msg_record *rec)
+{
+	if (rec->type == MSG_ROUTE_ADD || rec->type == MSG_ROUTE_CHANGE ||
+	    rec->type == MSG_ROUTE_DEL)
+		mirror_route_prefetch(&h->m, &rec->u.route.route.dst);
+}
+
 /* Validates one datagram as a whole, then applies its records. */
 static int
 process(struct rtmc *h, const uint8_t *buf, size_t len)
 {
 	struct msg_reader	 rd;
 	struct msg_header	 hdr;
-	struct msg_record	 rec;
+	struct msg_record	 rec, q[RTMC_AHEAD];
 	const char		*why;
-	int			 applied = 0;
+	int			 applied = 0, nq, qi;
 
 	if (msg_open(&rd, buf, len, &hdr, &why) == -1 ||
 	    hdr.chan != MSG_CHAN_NOTIFY) {
@@ -661,7 +674,21 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 	 * and what we have is the old daemon's table. */
 	if (h->state != ST_REGISTER && hdr.instance != h->instance)
 		session_lost(h, 1);
-	while (!h->refused && !h->bye && msg_next(&rd, &rec) == 1) {
+	/*
+	 * Records are decoded RTMC_AHEAD ahead of the one applied, and the
+	 * route table is told about each route as it is decoded, so the
+	 * cache misses of consecutive routes overlap.
+	 */
+	nq = 0;
+	while (nq < RTMC_AHEAD && msg_next(&rd, &q[nq]) == 1)
+		hint(h, &q[nq++]);
+	for (qi = 0; !h->refused && !h->bye && nq > 0;
+	    qi = (qi + 1) % RTMC_AHEAD) {
+		rec = q[qi];
+		if (msg_next(&rd, &q[qi]) == 1)
+			hint(h, &q[qi]);
+		else
+			nq--;
 		h->st.records++;
 		switch (rec.type) {
 		case MSG_SYNC_BEGIN:

@@ -22,32 +22,48 @@
  * lives at the level whose stride ends at or after its length and
  * fills 2^(end - len) slots there (controlled prefix expansion), and
  * is pushed down into child chunks wherever no longer route covers
- * them.  Deleting a route puts back the next-best covering route, found
- * with at most 31 exact-match probes of its shorter prefixes.  Slots
- * carry the length so updates compare routes without reading records.
- * The strides: three of 8 bits so a /24-heavy table resolves in three
- * loads; then two of 4 bits, because 256-slot chunks for /25../32
- * routes would cost a kilobyte per /24 and blow the memory budget.
+ * them.  Slots carry the length so updates compare routes without
+ * reading records.  The strides: three of 8 bits so a /24-heavy table
+ * resolves in three loads; then two of 4 bits, because 256-slot chunks
+ * for /25../32 routes would cost a kilobyte per /24 and blow the memory
+ * budget.
  *
  * An update costs the size of the subtree below the route: nothing for
  * a /24, up to the whole trie for a /1.  The default route, the one
  * short route every table has, is kept out of the trie (an empty slot
  * means "the default route, if any"), so changing it is O(1).
  *
- * A chunk carries two metadata words after its slots: its parent chunk
- * and slot, and a reference count (routes living in the chunk + child
- * chunks).  A chunk left with no references holds one value in every
- * slot; it is folded back into its parent slot and freed, and the last
- * chunk of its level moves into its place, so chunks stay dense too.
+ * Inserts are what a million-route load is made of, in rtm and in
+ * every client at once, and at that size each one is a handful of
+ * cache misses, so the trie answers what it can without the hash:
+ * - whether the prefix exists: the leaf for its first address is its
+ *   longest covering route; shorter than the prefix means absent, as
+ *   long means the prefix itself, and only a longer one (a more
+ *   specific route at the same address, rare) needs the hash;
+ * - on delete, the route that takes the slots back: the leaf for the
+ *   sibling prefix's first address, unless a route inside the sibling
+ *   hides it (then the shorter prefixes are probed in the hash);
+ * - whether a chunk can be folded back into its parent: when no slot
+ *   holds a child or a route living at its level, found by scanning
+ *   it from the slot just changed.  No reference count is kept: it
+ *   would sit on another cache line than the slot an insert writes.
+ * A chunk's only metadata is its base address, in an array beside the
+ * chunks (written once), from which its parent slot is found when the
+ * last chunk of a level moves into a freed one: chunks stay dense.
+ * The misses left (the hash entry, the level-2 slot, the lines a push
+ * spans) are prefetched at the start of an insert so they overlap, and
+ * across routes by rtable_set_many() and rtable_prefetch(), which let
+ * the misses of several routes overlap.
  *
- * Storage: records and chunks live in block arrays of ~64 KiB blocks,
- * except that block 0 grows geometrically from two elements: a small
- * table stays small (the 1 KiB root is inside struct rtable, nothing
- * else is allocated while empty), a big one wastes at most about one
- * block per array, and growth never copies tens of megabytes.
- * Trailing blocks are freed as an array shrinks; an empty table holds
- * no allocation but itself.  Measured with tests/bench/rtable_bench.c:
- * about 80 bytes per route for 1 M random /24s, 91 for a realistic mix.
+ * Storage: records and chunks live in block arrays of 64 KiB blocks,
+ * cache-line aligned, except that block 0 grows geometrically from two
+ * elements: a small table stays small (the 1 KiB root is inside struct
+ * rtable, nothing else is allocated while empty), a big one wastes at
+ * most about one block per array, and growth never copies tens of
+ * megabytes.  Trailing blocks are freed as an array shrinks; an empty
+ * table holds no allocation but itself.  Measured with
+ * tests/bench/rtable_bench.c: about 80 bytes per route for 1 M random
+ * /24s, 90 for a realistic mix.
  *
  * Interface names are interned with reference counts (at most
  * RT_MAXIFS distinct names at once); a freed name's slot is reused and
@@ -71,16 +87,49 @@
 #define RT_LEAF(idx, len)	((uint32_t)(len) << RT_IDXBITS | ((idx) + 1))
 #define RT_LEAFLEN(v)		(((v) >> RT_IDXBITS) & 0x3f)
 
-/* Chunks of levels 1-2 (256 slots) and 3-4 (16 slots): slots, 2 words. */
-#define RT_BIG_ES	((256 + 2) * sizeof(uint32_t))
-#define RT_BIG_SH	6			/* 64 chunks, 66 KiB a block */
-#define RT_SMALL_ES	((16 + 2) * sizeof(uint32_t))
-#define RT_SMALL_SH	10			/* 1024 chunks, 72 KiB */
+/*
+ * Chunks of levels 1-2 (256 slots) and 3-4 (16 slots, one cache line);
+ * their base addresses in a parallel array.
+ */
+#define RT_BIG_ES	(256 * sizeof(uint32_t))
+#define RT_BIG_SH	6			/* 64 chunks, 64 KiB a block */
+#define RT_SMALL_ES	(16 * sizeof(uint32_t))
+#define RT_SMALL_SH	10			/* 1024 chunks, 64 KiB */
+#define RT_META_ES	sizeof(uint32_t)
+#define RT_META_SH	12			/* 4096 bases, 16 KiB */
 #define RT_REC_ES	sizeof(struct rt_rec)
 #define RT_REC_SH	12			/* 4096 records, 48 KiB */
+#define RT_ALIGN	64			/* a cache line */
+#define RT_LINE		(RT_ALIGN / sizeof(uint32_t))	/* slots a line */
 
 #define RT_HASH_MIN	16
 #define RT_IFHASH_MIN	8
+
+/*
+ * How far ahead rtable_set_many() prefetches: the hash entry and the
+ * level-1 slot RT_AHEAD1 routes ahead, then (once that slot is in) the
+ * level-2 lines RT_AHEAD2 routes ahead.  rtable_prefetch() does the
+ * second stage of a hint RT_HINTQ calls after the first.  A rehash
+ * prefetches the entry of the record RT_REHASH_AHEAD ahead.
+ */
+#define RT_AHEAD1	24
+#define RT_AHEAD2	8
+#define RT_HINTQ	2		/* rtable_prefetch() calls between stages */
+#define RT_REHASH_AHEAD	16
+#define RT_REHASH_RING	32			/* > RT_REHASH_AHEAD */
+
+/*
+ * gcc deems a prefetch free of side effects, so a function made of
+ * prefetches looks pure and its calls are dropped unless it is inlined
+ * before that analysis: hence always_inline.
+ */
+#if defined(__GNUC__)
+#define RT_PREFETCH(p)	__builtin_prefetch(p)
+#define RT_INLINE	inline __attribute__((always_inline))
+#else
+#define RT_PREFETCH(p)	((void)0)
+#define RT_INLINE	inline
+#endif
 
 static const uint8_t rt_shift[RT_LEVELS] = { 24, 16, 8, 4, 0 };
 static const uint8_t rt_bits[RT_LEVELS] = { 8, 8, 8, 4, 4 };
@@ -125,15 +174,24 @@ struct rt_iftab {
 	uint32_t	 freeh;		/* first free slot + 1, 0: none */
 };
 
+/* A route rtable_prefetch() was told about, its second stage to come. */
+struct rt_hint {
+	uint32_t	 addr;
+	uint8_t		 len;
+};
+
 struct rtable {
 	uint32_t	 root[256];
 	struct rt_arr	 pool[RT_LEVELS];	/* [0] unused: root */
+	struct rt_arr	 meta[RT_LEVELS];	/* one per chunk of pool */
 	struct rt_arr	 recs;
 	uint32_t	*htab;
 	uint32_t	 hmask;		/* htab has hmask + 1 entries when htab */
 	uint32_t	 dflt;		/* leaf of 0.0.0.0/0, or 0 */
 	uint32_t	 lencnt[33];	/* routes per length: skips probes */
 	struct rt_iftab	 ifs;
+	struct rt_hint	 hint[RT_HINTQ];	/* rtable_prefetch()'s last */
+	unsigned	 nhint;
 };
 
 /* Block arrays. */
@@ -143,6 +201,13 @@ arr_at(const struct rt_arr *a, uint32_t i)
 {
 	return a->blk[i >> a->shift] +
 	    (size_t)(i & ((1u << a->shift) - 1)) * a->esize;
+}
+
+/* The same with the array's element size and shift as constants. */
+static inline void *
+arr_elem(const struct rt_arr *a, uint32_t i, size_t es, unsigned sh)
+{
+	return a->blk[i >> sh] + (size_t)(i & ((1u << sh) - 1)) * es;
 }
 
 static void
@@ -175,6 +240,35 @@ arr_blkgrow(struct rt_arr *a)
 	return 0;
 }
 
+/* Blocks are cache-line aligned, so a 16-slot chunk is one line. */
+static void *
+arr_blkalloc(const struct rt_arr *a, uint32_t elems)
+{
+	void		*p;
+
+	if (posix_memalign(&p, RT_ALIGN, (size_t)elems * a->esize) != 0)
+		return NULL;
+	return p;
+}
+
+/* Resizes block 0 (the only block) to c elements. */
+static int
+arr_blk0(struct rt_arr *a, uint32_t c)
+{
+	unsigned char	*p;
+
+	if ((p = arr_blkalloc(a, c)) == NULL)
+		return -1;
+	if (a->nblk != 0) {
+		memcpy(p, a->blk[0], (size_t)(a->n < c ? a->n : c) * a->esize);
+		free(a->blk[0]);
+	}
+	a->blk[0] = p;
+	a->nblk = 1;
+	a->cap = c;
+	return 0;
+}
+
 /*
  * Makes room for need elements.  May move block 0, so no element
  * pointer survives it.  On failure the contents are intact (the
@@ -196,17 +290,13 @@ arr_reserve(struct rt_arr *a, uint32_t need)
 			c *= 2;
 		if (c > full)
 			c = full;
-		p = realloc(a->nblk ? a->blk[0] : NULL, (size_t)c * a->esize);
-		if (p == NULL)
+		if (arr_blk0(a, c) == -1)
 			return -1;
-		a->blk[0] = p;
-		a->nblk = 1;
-		a->cap = c;
 	}
 	while (a->cap < need) {
 		if (a->nblk == a->blkcap && arr_blkgrow(a) == -1)
 			return -1;
-		if ((p = malloc((size_t)full * a->esize)) == NULL)
+		if ((p = arr_blkalloc(a, full)) == NULL)
 			return -1;
 		a->blk[a->nblk++] = p;
 		a->cap += full;
@@ -222,8 +312,7 @@ arr_reserve(struct rt_arr *a, uint32_t need)
 static void
 arr_trim(struct rt_arr *a)
 {
-	uint32_t	 full = 1u << a->shift, c;
-	unsigned char	*p;
+	uint32_t	 full = 1u << a->shift;
 
 	if (a->n == 0) {
 		arr_free(a);
@@ -233,13 +322,8 @@ arr_trim(struct rt_arr *a)
 		free(a->blk[--a->nblk]);
 		a->cap -= full;
 	}
-	if (a->nblk == 1 && a->cap > 2 && a->n <= a->cap / 4) {
-		c = a->cap / 2;
-		if ((p = realloc(a->blk[0], (size_t)c * a->esize)) != NULL) {
-			a->blk[0] = p;
-			a->cap = c;
-		}
-	}
+	if (a->nblk == 1 && a->cap > 2 && a->n <= a->cap / 4)
+		(void)arr_blk0(a, a->cap / 2);	/* failing is harmless */
 }
 
 static size_t
@@ -247,6 +331,13 @@ arr_bytes(const struct rt_arr *a)
 {
 	return (size_t)a->blkcap * sizeof(*a->blk) +
 	    (size_t)a->cap * a->esize;
+}
+
+/* addr_prefix_mask(), inline; len <= 32. */
+static inline uint32_t
+rt_mask(uint8_t len)
+{
+	return len == 0 ? 0 : 0xffffffffu << (32 - len);
 }
 
 /* Hashing. */
@@ -271,30 +362,26 @@ rt_hkey(uint32_t prefix, uint8_t len)
 static inline struct rt_rec *
 rec_at(const struct rtable *t, uint32_t i)
 {
-	return arr_at(&t->recs, i);
+	return arr_elem(&t->recs, i, RT_REC_ES, RT_REC_SH);
 }
 
 /*
- * Looks (prefix, len) up.  Returns 1 and its entry's position, or 0 and
- * the empty position where it would go.
+ * Looks (prefix, len), whose rt_hkey() is h, up.  Returns 1 and its
+ * entry's position, or 0.
  */
 static int
-rt_hfind(const struct rtable *t, uint32_t prefix, uint8_t len,
+rt_hfind_h(const struct rtable *t, uint64_t h, uint32_t prefix, uint8_t len,
     uint32_t *pos)
 {
-	uint64_t	 h;
 	uint32_t	 i, e, fp;
 	struct rt_rec	*r;
 
 	if (t->htab == NULL)
 		return 0;
-	h = rt_hkey(prefix, len);
 	fp = (uint32_t)(h >> 56) << RT_IDXBITS;
 	for (i = (uint32_t)h & t->hmask;; i = (i + 1) & t->hmask) {
-		if ((e = t->htab[i]) == 0) {
-			*pos = i;
+		if ((e = t->htab[i]) == 0)
 			return 0;
-		}
 		if ((e & ~RT_IDXMASK) != fp)
 			continue;
 		r = rec_at(t, (e & RT_IDXMASK) - 1);
@@ -305,12 +392,17 @@ rt_hfind(const struct rtable *t, uint32_t prefix, uint8_t len,
 	}
 }
 
-/* Enters record idx, known to be absent; there is room. */
-static void
-rt_hput(struct rtable *t, uint32_t idx)
+static int
+rt_hfind(const struct rtable *t, uint32_t prefix, uint8_t len,
+    uint32_t *pos)
 {
-	const struct rt_rec *r = rec_at(t, idx);
-	uint64_t	 h = rt_hkey(r->prefix, r->len);
+	return rt_hfind_h(t, rt_hkey(prefix, len), prefix, len, pos);
+}
+
+/* Enters record idx, known to be absent, whose key hashes to h. */
+static void
+rt_hput_h(struct rtable *t, uint64_t h, uint32_t idx)
+{
 	uint32_t	 i;
 
 	for (i = (uint32_t)h & t->hmask; t->htab[i] != 0;
@@ -323,14 +415,26 @@ rt_hput(struct rtable *t, uint32_t idx)
 static int
 rt_hresize(struct rtable *t, uint32_t cap)
 {
-	uint32_t	*nt, *ot = t->htab;
+	const struct rt_rec *r;
+	uint64_t	 ring[RT_REHASH_RING], h;
+	uint32_t	*nt, *ot = t->htab, n = t->recs.n, j;
 
 	if ((nt = calloc(cap, sizeof(*nt))) == NULL)
 		return -1;
 	t->htab = nt;
 	t->hmask = cap - 1;
-	for (uint32_t i = 0; i < t->recs.n; i++)
-		rt_hput(t, i);
+	/* Entries land at random: ask for each one's line in advance. */
+	for (uint32_t i = 0; i < n + RT_REHASH_AHEAD; i++) {
+		if (i < n) {
+			r = rec_at(t, i);
+			ring[i % RT_REHASH_RING] = h = rt_hkey(r->prefix, r->len);
+			RT_PREFETCH(&nt[(uint32_t)h & t->hmask]);
+		}
+		if (i >= RT_REHASH_AHEAD) {
+			j = i - RT_REHASH_AHEAD;
+			rt_hput_h(t, ring[j % RT_REHASH_RING], j);
+		}
+	}
 	free(ot);
 	return 0;
 }
@@ -372,34 +476,49 @@ rt_hdel(struct rtable *t, uint32_t pos)
 	t->htab[i] = 0;
 }
 
-/* Interned interface names. */
+/*
+ * Interned interface names.  A name is keyed by its ADDR_IFNAMSIZ
+ * bytes NUL-padded, as stored, so hashing and comparing it are a few
+ * word operations.
+ */
 
-static uint32_t
-if_hash(const char *name)
+/* The key of name; -1 when it is not terminated within the size. */
+static int
+if_key(const char *name, char key[ADDR_IFNAMSIZ])
 {
-	uint32_t	 h = 2166136261u;
+	size_t		 n;
 
-	for (size_t i = 0; i < ADDR_IFNAMSIZ && name[i] != '\0'; i++) {
-		h ^= (unsigned char)name[i];
-		h *= 16777619u;
-	}
-	return (uint32_t)rt_mix(h);
+	memset(key, 0, ADDR_IFNAMSIZ);
+	for (n = 0; n < ADDR_IFNAMSIZ && name[n] != '\0'; n++)
+		key[n] = name[n];
+	return n < ADDR_IFNAMSIZ ? 0 : -1;
 }
 
-/* Returns the slot of name or -1, and its hash position or the free one. */
+static uint32_t
+if_hash(const char key[ADDR_IFNAMSIZ])
+{
+	uint64_t	 a, b;
+
+	_Static_assert(ADDR_IFNAMSIZ == 2 * sizeof(uint64_t),
+	    "interface name key is not two words");
+	memcpy(&a, key, sizeof(a));
+	memcpy(&b, key + sizeof(a), sizeof(b));
+	return (uint32_t)rt_mix(a ^ rt_mix(b));
+}
+
+/* Returns the slot of key or -1, and its hash position when found. */
 static long
-if_find(const struct rt_iftab *f, const char *name, uint32_t *pos)
+if_find(const struct rt_iftab *f, const char key[ADDR_IFNAMSIZ],
+    uint32_t *pos)
 {
 	uint32_t	 i, e;
 
 	if (f->h == NULL)
 		return -1;
-	for (i = if_hash(name) & f->hmask;; i = (i + 1) & f->hmask) {
-		if ((e = f->h[i]) == 0) {
-			*pos = i;
+	for (i = if_hash(key) & f->hmask;; i = (i + 1) & f->hmask) {
+		if ((e = f->h[i]) == 0)
 			return -1;
-		}
-		if (strncmp(f->v[e - 1].name, name, ADDR_IFNAMSIZ) == 0) {
+		if (memcmp(f->v[e - 1].name, key, ADDR_IFNAMSIZ) == 0) {
 			*pos = i;
 			return (long)e - 1;
 		}
@@ -441,15 +560,18 @@ if_free(struct rt_iftab *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* A reference to name (checked by the caller); ENOMEM or ENOSPC. */
+/*
+ * A reference to the name keyed key: slot found (if_find(), -1 when
+ * absent) or a new one.  ENOMEM or ENOSPC.
+ */
 static int
-if_acquire(struct rt_iftab *f, const char *name, uint16_t *ifx)
+if_acquire(struct rt_iftab *f, const char key[ADDR_IFNAMSIZ], long found,
+    uint16_t *ifx)
 {
 	struct rt_if	*v;
-	uint32_t	 pos, x, c;
-	long		 found;
+	uint32_t	 x, c;
 
-	if ((found = if_find(f, name, &pos)) != -1) {
+	if (found != -1) {
 		f->v[found].ref++;
 		*ifx = (uint16_t)found;
 		return 0;
@@ -482,8 +604,7 @@ if_acquire(struct rt_iftab *f, const char *name, uint16_t *ifx)
 		f->freeh = f->v[x].ref;
 	} else
 		x = f->n++;
-	memset(f->v[x].name, 0, sizeof(f->v[x].name));
-	memcpy(f->v[x].name, name, strnlen(name, ADDR_IFNAMSIZ - 1));
+	memcpy(f->v[x].name, key, ADDR_IFNAMSIZ);
 	f->v[x].ref = 1;
 	f->live++;
 	if_hput(f, x);
@@ -494,7 +615,7 @@ if_acquire(struct rt_iftab *f, const char *name, uint16_t *ifx)
 static void
 if_release(struct rt_iftab *f, uint16_t x)
 {
-	uint32_t	 m = f->hmask, i, j, e, home;
+	uint32_t	 m = f->hmask, i = 0, j, e, home;
 
 	if (--f->v[x].ref != 0)
 		return;
@@ -519,7 +640,43 @@ if_release(struct rt_iftab *f, uint16_t x)
 	f->freeh = x + 1u;
 }
 
+/*
+ * Checks r as addr_route_valid() does, and looks its name up.  A name
+ * already interned passed addr_route_valid() when it came in, so only
+ * the other fields need checking then.  Returns the name's slot or -1
+ * in *found; -1 with EINVAL for an invalid route.
+ */
+static int
+rt_route_check(const struct rtable *t, const struct addr_route *r,
+    char key[ADDR_IFNAMSIZ], long *found)
+{
+	uint32_t	 pos;
+
+	if (r == NULL || if_key(r->ifname, key) == -1)
+		goto bad;
+	if ((*found = if_find(&t->ifs, key, &pos)) == -1) {
+		if (addr_route_valid(r, NULL) == -1)
+			goto bad;
+		return 0;
+	}
+	if (r->dst.len > 32 || (r->dst.addr & ~rt_mask(r->dst.len)) != 0 ||
+	    r->has_gw > 1 || (r->has_gw && r->gw == 0))
+		goto bad;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
 /* The trie. */
+
+/* One trie step with the level's element size and shift as constants. */
+static inline uint32_t
+rt_step(const struct rt_arr *a, size_t es, unsigned sh, uint32_t v,
+    unsigned s)
+{
+	return ((const uint32_t *)arr_elem(a, v & ~RT_CHILD, es, sh))[s];
+}
 
 static inline unsigned
 rt_index(uint32_t a, int lv)
@@ -544,112 +701,41 @@ rt_home(uint8_t len)
 static inline uint32_t *
 rt_slots(struct rtable *t, int lv, uint32_t ci)
 {
-	return lv == 0 ? t->root : arr_at(&t->pool[lv], ci);
+	if (lv == 0)
+		return t->root;
+	if (lv <= 2)
+		return arr_elem(&t->pool[lv], ci, RT_BIG_ES, RT_BIG_SH);
+	return arr_elem(&t->pool[lv], ci, RT_SMALL_ES, RT_SMALL_SH);
 }
 
-/* A chunk's metadata words: parent chunk, then parent slot << 16 | ref. */
-#define RT_PCI(c, lv)	((c)[1u << rt_bits[lv]])
-#define RT_PSREF(c, lv)	((c)[(1u << rt_bits[lv]) + 1])
+/*
+ * A chunk's metadata: its base address (the bits above its level), so
+ * its parent slot can be found from the root when the chunk moves.
+ */
+static inline uint32_t *
+rt_base(struct rtable *t, int lv, uint32_t ci)
+{
+	return arr_elem(&t->meta[lv], ci, RT_META_ES, RT_META_SH);
+}
 
 /* Takes a reserved chunk of level lv, every slot set to fill. */
 static uint32_t
-rt_chunk_new(struct rtable *t, int lv, uint32_t pci, unsigned ps,
-    uint32_t fill)
+rt_chunk_new(struct rtable *t, int lv, uint32_t base, uint32_t fill)
 {
 	uint32_t	 ci = t->pool[lv].n++, w = 1u << rt_bits[lv];
-	uint32_t	*c = arr_at(&t->pool[lv], ci);
+	uint32_t	*c = rt_slots(t, lv, ci);
 
-	for (uint32_t s = 0; s < w; s++)
-		c[s] = fill;
-	RT_PCI(c, lv) = pci;
-	RT_PSREF(c, lv) = (uint32_t)ps << 16;
+	t->meta[lv].n++;
+	*rt_base(t, lv, ci) = base;
+	/* Constant counts, so the compiler can use wide stores. */
+	if (w == 256) {
+		for (uint32_t s = 0; s < 256; s++)
+			c[s] = fill;
+	} else {
+		for (uint32_t s = 0; s < 16; s++)
+			c[s] = fill;
+	}
 	return ci;
-}
-
-/* Frees chunk ci of level lv (no children) by moving the last one in. */
-static void
-rt_chunk_free(struct rtable *t, int lv, uint32_t ci)
-{
-	struct rt_arr	*a = &t->pool[lv];
-	uint32_t	 last = a->n - 1, w = 1u << rt_bits[lv];
-	uint32_t	*c, *k;
-
-	if (ci != last) {
-		c = arr_at(a, ci);
-		memcpy(c, arr_at(a, last), a->esize);
-		rt_slots(t, lv - 1, RT_PCI(c, lv))[RT_PSREF(c, lv) >> 16] =
-		    RT_CHILD | ci;
-		for (uint32_t s = 0; lv + 1 < RT_LEVELS && s < w; s++) {
-			if (!(c[s] & RT_CHILD))
-				continue;
-			k = arr_at(&t->pool[lv + 1], c[s] & ~RT_CHILD);
-			RT_PCI(k, lv + 1) = ci;
-		}
-	}
-	a->n--;
-	arr_trim(a);
-}
-
-/*
- * Drops one reference to chunk ci of level lv and folds away every
- * chunk on the way up that is left with none: such a chunk holds one
- * value in all its slots, the one its parent slot must take back.
- */
-static void
-rt_unref(struct rtable *t, int lv, uint32_t ci)
-{
-	uint32_t	*c, pci, v;
-	unsigned	 ps;
-
-	while (lv > 0) {
-		c = rt_slots(t, lv, ci);
-		if ((--RT_PSREF(c, lv) & 0xffff) != 0)
-			return;
-		v = c[0];
-		pci = RT_PCI(c, lv);
-		ps = RT_PSREF(c, lv) >> 16;
-		rt_slots(t, lv - 1, pci)[ps] = v;
-		rt_chunk_free(t, lv, ci);
-		lv--;
-		ci = pci;
-	}
-}
-
-/*
- * Gives value v of a route of length len to slots [s, s + n) of chunk
- * ci of level lv and below, wherever no longer route holds them.
- */
-static void
-rt_push(struct rtable *t, int lv, uint32_t ci, unsigned s, unsigned n,
-    uint32_t v, uint8_t len)
-{
-	uint32_t	*c = rt_slots(t, lv, ci), cur;
-
-	for (; n > 0; s++, n--) {
-		cur = c[s];
-		if (cur & RT_CHILD)
-			rt_push(t, lv + 1, cur & ~RT_CHILD, 0,
-			    1u << rt_bits[lv + 1], v, len);
-		else if (cur == 0 || RT_LEAFLEN(cur) < len)
-			c[s] = v;
-	}
-}
-
-/* Replaces value from with to in slots [s, s + n) of ci and below. */
-static void
-rt_swap(struct rtable *t, int lv, uint32_t ci, unsigned s, unsigned n,
-    uint32_t from, uint32_t to)
-{
-	uint32_t	*c = rt_slots(t, lv, ci), cur;
-
-	for (; n > 0; s++, n--) {
-		cur = c[s];
-		if (cur == from)
-			c[s] = to;
-		else if (cur & RT_CHILD)
-			rt_swap(t, lv + 1, cur & ~RT_CHILD, 0,
-			    1u << rt_bits[lv + 1], from, to);
-	}
 }
 
 /* The chunk a route of this prefix and home level lives in; it exists. */
@@ -663,52 +749,193 @@ rt_descend(struct rtable *t, uint32_t prefix, int home)
 	return ci;
 }
 
-/* Chunks an insert of prefix at level home needs, per level. */
+/* Frees chunk ci of level lv (unlinked) by moving the last one in. */
 static void
-rt_need(struct rtable *t, uint32_t prefix, int home, int need[RT_LEVELS])
+rt_chunk_free(struct rtable *t, int lv, uint32_t ci)
 {
-	uint32_t	 ci = 0, v;
-	int		 lv;
+	struct rt_arr	*a = &t->pool[lv];
+	uint32_t	 last = a->n - 1, base;
 
-	for (lv = 0; lv < RT_LEVELS; lv++)
-		need[lv] = 0;
-	for (lv = 0; lv < home; lv++) {
-		v = rt_slots(t, lv, ci)[rt_index(prefix, lv)];
-		if (!(v & RT_CHILD))
-			break;
-		ci = v & ~RT_CHILD;
+	if (ci != last) {
+		memcpy(arr_at(a, ci), arr_at(a, last), a->esize);
+		base = *rt_base(t, lv, ci) = *rt_base(t, lv, last);
+		rt_slots(t, lv - 1, rt_descend(t, base, lv - 1))
+		    [rt_index(base, lv - 1)] = RT_CHILD | ci;
 	}
-	for (lv++; lv <= home; lv++)
-		need[lv] = 1;
+	a->n--;
+	t->meta[lv].n--;
+	arr_trim(a);
+	arr_trim(&t->meta[lv]);
 }
 
-/* Puts record idx in the trie; the chunks it needs are reserved. */
-static void
-rt_trie_add(struct rtable *t, uint32_t idx)
+/*
+ * Whether chunk c of level lv must stay: it holds a route living at
+ * this level or a child chunk, i.e. a slot whose top byte is above the
+ * lengths of the levels above.  Otherwise every slot holds the same
+ * value, pushed down from above.  One line at a time, from the one
+ * holding slot s, which the caller has just touched: most scans stop
+ * there.
+ */
+static int
+rt_chunk_live(const uint32_t *c, int lv, unsigned s)
 {
-	const struct rt_rec *r = rec_at(t, idx);
-	uint32_t	 prefix = r->prefix, ci = 0, v, *c;
-	uint8_t		 len = r->len;
+	unsigned	 w = 1u << rt_bits[lv], lim = rt_end[lv - 1], b, k;
+	uint32_t	 live;
+
+	for (k = 0; k < w; k += RT_LINE) {
+		b = ((s + k) & (w - 1)) & ~(RT_LINE - 1);
+		live = 0;
+		for (unsigned j = 0; j < RT_LINE; j++)
+			live |= (c[b + j] >> RT_IDXBITS) > lim;
+		if (live)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * After a route of home level lv left the trie: folds its chunk back
+ * into the parent slot when nothing keeps it, and so on upwards.  ci
+ * holds the chunks on the way to prefix (rt_walk()).
+ */
+static void
+rt_fold(struct rtable *t, uint32_t prefix, int lv, const uint32_t *ci)
+{
+	uint32_t	*c;
+
+	for (; lv > 0; lv--) {
+		c = rt_slots(t, lv, ci[lv]);
+		if (rt_chunk_live(c, lv, rt_index(prefix, lv)))
+			return;
+		rt_slots(t, lv - 1, ci[lv - 1])[rt_index(prefix, lv - 1)] =
+		    c[0];
+		rt_chunk_free(t, lv, ci[lv]);
+	}
+}
+
+/*
+ * Gives value v of a route of length len to slots [s, s + n) of chunk
+ * ci of level lv and below, wherever no longer route holds them.  A
+ * slot's top byte is its route's length (0: none) or, with RT_CHILD,
+ * above any length: one comparison tells a slot to take v, without a
+ * branch, so the loop is cheap even for the 128 slots of a /17.
+ */
+static void
+rt_push(struct rtable *t, int lv, uint32_t ci, unsigned s, unsigned n,
+    uint32_t v, uint8_t len)
+{
+	uint32_t	*c = rt_slots(t, lv, ci) + s, cur, any = 0;
+	unsigned	 k, j;
+
+	/* n is a power of two: runs of 8 the compiler can vectorize. */
+	for (k = 0; k + 8 <= n; k += 8) {
+		for (j = k; j < k + 8; j++) {
+			cur = c[j];
+			any |= cur;
+			c[j] = (cur >> RT_IDXBITS) < len ? v : cur;
+		}
+	}
+	for (; k < n; k++) {
+		cur = c[k];
+		any |= cur;
+		c[k] = (cur >> RT_IDXBITS) < len ? v : cur;
+	}
+	if (!(any & RT_CHILD))
+		return;
+	for (k = 0; k < n; k++) {
+		if (c[k] & RT_CHILD)
+			rt_push(t, lv + 1, c[k] & ~RT_CHILD, 0,
+			    1u << rt_bits[lv + 1], v, len);
+	}
+}
+
+/* Replaces value from with to in slots [s, s + n) of ci and below. */
+static void
+rt_swap(struct rtable *t, int lv, uint32_t ci, unsigned s, unsigned n,
+    uint32_t from, uint32_t to)
+{
+	uint32_t	*c = rt_slots(t, lv, ci) + s, cur, any = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		cur = c[k];
+		any |= cur;
+		c[k] = cur == from ? to : cur;
+	}
+	if (!(any & RT_CHILD))
+		return;
+	for (unsigned k = 0; k < n; k++) {
+		if (c[k] & RT_CHILD)
+			rt_swap(t, lv + 1, c[k] & ~RT_CHILD, 0,
+			    1u << rt_bits[lv + 1], from, to);
+	}
+}
+
+/*
+ * Where the walk for address prefix ends: the chunk at every level down
+ * to depth, and the leaf there (the longest route covering the address).
+ */
+struct rt_path {
+	uint32_t	 ci[RT_LEVELS];
+	uint32_t	 leaf;
+	int		 depth;
+};
+
+static void
+rt_walk(struct rtable *t, uint32_t a, struct rt_path *p)
+{
+	uint32_t	 v = t->root[a >> 24];
+	int		 lv = 0;
+
+	p->ci[0] = 0;
+	if (v & RT_CHILD) {
+		p->ci[++lv] = v & ~RT_CHILD;
+		v = rt_step(&t->pool[1], RT_BIG_ES, RT_BIG_SH, v,
+		    (a >> 16) & 0xff);
+		if (v & RT_CHILD) {
+			p->ci[++lv] = v & ~RT_CHILD;
+			v = rt_step(&t->pool[2], RT_BIG_ES, RT_BIG_SH, v,
+			    (a >> 8) & 0xff);
+			if (v & RT_CHILD) {
+				p->ci[++lv] = v & ~RT_CHILD;
+				v = rt_step(&t->pool[3], RT_SMALL_ES,
+				    RT_SMALL_SH, v, (a >> 4) & 0xf);
+				if (v & RT_CHILD) {
+					p->ci[++lv] = v & ~RT_CHILD;
+					v = rt_step(&t->pool[4], RT_SMALL_ES,
+					    RT_SMALL_SH, v, a & 0xf);
+				}
+			}
+		}
+	}
+	p->leaf = v;
+	p->depth = lv;
+}
+
+/*
+ * Puts record idx (prefix/len, not the default route) in the trie
+ * along path p; the chunks it needs are reserved.
+ */
+static void
+rt_trie_add(struct rtable *t, uint32_t idx, uint32_t prefix, uint8_t len,
+    const struct rt_path *p)
+{
 	int		 home = rt_home(len), lv;
+	uint32_t	 ci, nci, *c;
 	unsigned	 s;
 
-	if (len == 0) {
-		t->dflt = RT_LEAF(idx, 0);
-		return;
-	}
-	for (lv = 0; lv < home; lv++) {
-		s = rt_index(prefix, lv);
-		c = rt_slots(t, lv, ci);
-		if (!((v = c[s]) & RT_CHILD)) {
-			v = RT_CHILD | rt_chunk_new(t, lv + 1, ci, s, v);
-			c[s] = v;
-			if (lv > 0)
-				RT_PSREF(c, lv)++;
+	if (p->depth >= home)
+		ci = p->ci[home];
+	else {
+		ci = p->ci[p->depth];
+		for (lv = p->depth; lv < home; lv++) {
+			s = rt_index(prefix, lv);
+			c = rt_slots(t, lv, ci);
+			nci = rt_chunk_new(t, lv + 1,
+			    prefix & rt_mask(rt_end[lv]), c[s]);
+			c[s] = RT_CHILD | nci;
+			ci = nci;
 		}
-		ci = v & ~RT_CHILD;
 	}
-	if (home > 0)
-		RT_PSREF(rt_slots(t, home, ci), home)++;
 	rt_push(t, home, ci, rt_index(prefix, home),
 	    1u << (rt_end[home] - len), RT_LEAF(idx, len), len);
 }
@@ -738,6 +965,8 @@ rtable_new(void)
 	arr_init(&t->pool[2], RT_BIG_ES, RT_BIG_SH);
 	arr_init(&t->pool[3], RT_SMALL_ES, RT_SMALL_SH);
 	arr_init(&t->pool[4], RT_SMALL_ES, RT_SMALL_SH);
+	for (int lv = 1; lv < RT_LEVELS; lv++)
+		arr_init(&t->meta[lv], RT_META_ES, RT_META_SH);
 	arr_init(&t->recs, RT_REC_ES, RT_REC_SH);
 	return t;
 }
@@ -745,8 +974,10 @@ rtable_new(void)
 void
 rtable_clear(struct rtable *t)
 {
-	for (int lv = 1; lv < RT_LEVELS; lv++)
+	for (int lv = 1; lv < RT_LEVELS; lv++) {
 		arr_free(&t->pool[lv]);
+		arr_free(&t->meta[lv]);
+	}
 	arr_free(&t->recs);
 	free(t->htab);
 	t->htab = NULL;
@@ -755,6 +986,7 @@ rtable_clear(struct rtable *t)
 	memset(t->root, 0, sizeof(t->root));
 	t->dflt = 0;
 	memset(t->lencnt, 0, sizeof(t->lencnt));
+	t->nhint = 0;
 }
 
 void
@@ -769,40 +1001,94 @@ rtable_free(struct rtable *t)
 	errno = saved;
 }
 
+/*
+ * Prefetching for an update of a/len, in two stages so that the second
+ * finds the slot the first asked for: stage 1 asks for the hash entry
+ * and the level-1 slot, stage 2 reads that slot and asks for the lines
+ * of the level-2 chunk below it that the update will touch.  Deeper
+ * levels are left alone: they hold few routes.  Any a and len are safe.
+ */
+static RT_INLINE void
+rt_prefetch1(const struct rtable *t, uint32_t a, uint8_t len)
+{
+	uint32_t	 v = t->root[a >> 24];
+
+	if (t->htab != NULL)
+		RT_PREFETCH(&t->htab[(uint32_t)rt_hkey(a, len) & t->hmask]);
+	if (v & RT_CHILD)
+		RT_PREFETCH((const uint32_t *)arr_elem(&t->pool[1],
+		    v & ~RT_CHILD, RT_BIG_ES, RT_BIG_SH) + ((a >> 16) & 0xff));
+}
+
+static RT_INLINE void
+rt_prefetch2(const struct rtable *t, uint32_t a, uint8_t len)
+{
+	const uint32_t	*c;
+	uint32_t	 v = t->root[a >> 24];
+	unsigned	 s, n;
+
+	if (!(v & RT_CHILD))
+		return;
+	v = rt_step(&t->pool[1], RT_BIG_ES, RT_BIG_SH, v, (a >> 16) & 0xff);
+	if (!(v & RT_CHILD))
+		return;
+	c = arr_elem(&t->pool[2], v & ~RT_CHILD, RT_BIG_ES, RT_BIG_SH);
+	/* The lines the push will write: a /16 goes over the whole chunk. */
+	if (len <= 16) {
+		if (len < 16)
+			return;
+		s = 0;
+		n = 256;
+	} else {
+		n = len < 24 ? 1u << (24 - len) : 1;
+		s = (a >> 8) & 0xff & ~(n - 1);	/* in the chunk, any a */
+	}
+	for (unsigned k = 0; k < n; k += RT_LINE)
+		RT_PREFETCH(c + s + k);
+}
+
+/*
+ * Adds r, known to be absent, whose key hashes to h; p is the walk for
+ * its prefix (unused for the default route).
+ */
 static int
-rt_insert(struct rtable *t, const struct addr_route *r)
+rt_insert(struct rtable *t, const struct addr_route *r, uint64_t h,
+    const struct rt_path *p, const char key[ADDR_IFNAMSIZ], long name)
 {
 	struct rt_rec	*rec;
 	uint32_t	 idx, n = t->recs.n;
 	uint16_t	 ifx;
-	int		 need[RT_LEVELS], home = rt_home(r->dst.len);
+	uint8_t		 len = r->dst.len;
+	int		 home = rt_home(len);
 
 	if (n >= RT_MAXROUTES) {
 		errno = ENOSPC;
 		return -1;
 	}
 	/* Everything that can fail comes first: ENOMEM changes nothing. */
-	rt_need(t, r->dst.addr, home, need);
-	for (int lv = 1; lv < RT_LEVELS; lv++) {
-		if (need[lv] &&
-		    arr_reserve(&t->pool[lv], t->pool[lv].n + 1) == -1)
+	for (int lv = p->depth + 1; len != 0 && lv <= home; lv++) {
+		if (arr_reserve(&t->pool[lv], t->pool[lv].n + 1) == -1 ||
+		    arr_reserve(&t->meta[lv], t->meta[lv].n + 1) == -1)
 			goto nomem;
 	}
 	if (arr_reserve(&t->recs, n + 1) == -1 || rt_hreserve(t, n + 1) == -1)
 		goto nomem;
-	if (if_acquire(&t->ifs, r->ifname, &ifx) == -1)
+	if (if_acquire(&t->ifs, key, name, &ifx) == -1)
 		return -1;
 
 	idx = t->recs.n++;
 	rec = rec_at(t, idx);
 	rec->prefix = r->dst.addr;
-	rec->len = r->dst.len;
+	rec->len = len;
 	rec->gw = r->gw;
 	rec->has_gw = r->has_gw;
 	rec->ifx = ifx;
-	rt_hput(t, idx);
-	t->lencnt[r->dst.len]++;
-	rt_trie_add(t, idx);
+	rt_hput_h(t, h, idx);
+	t->lencnt[len]++;
+	if (len == 0)
+		t->dflt = RT_LEAF(idx, 0);
+	else
+		rt_trie_add(t, idx, r->dst.addr, len, p);
 	return 0;
 nomem:
 	errno = ENOMEM;
@@ -813,32 +1099,71 @@ int
 rtable_set(struct rtable *t, const struct addr_route *r,
     enum rtable_mode mode, struct addr_route *old, int *replaced)
 {
+	struct rt_path	 p;
 	struct rt_rec	*rec;
-	uint32_t	 pos;
+	char		 key[ADDR_IFNAMSIZ];
+	uint64_t	 h;
+	uint32_t	 pos, idx = 0;
 	uint16_t	 ifx;
+	uint8_t		 len, have;
+	int		 found;
+	long		 name;
 
 	if (replaced != NULL)
 		*replaced = 0;
-	if (addr_route_valid(r, NULL) == -1 || (mode != RTABLE_ADD &&
-	    mode != RTABLE_CHANGE && mode != RTABLE_REPLACE)) {
+	if (r == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (!rt_hfind(t, r->dst.addr, r->dst.len, &pos)) {
+	/* The misses to come overlap with the checks. */
+	rt_prefetch1(t, r->dst.addr, r->dst.len);
+	rt_prefetch2(t, r->dst.addr, r->dst.len);
+	if (rt_route_check(t, r, key, &name) == -1)
+		return -1;
+	if (mode != RTABLE_ADD && mode != RTABLE_CHANGE &&
+	    mode != RTABLE_REPLACE) {
+		errno = EINVAL;
+		return -1;
+	}
+	len = r->dst.len;
+	h = rt_hkey(r->dst.addr, len);
+	/*
+	 * The trie's leaf for the prefix's first address is its longest
+	 * route.  Shorter than len: the prefix is absent.  As long: it is
+	 * the prefix itself.  Only a longer one (a more specific route
+	 * starting at the same address) hides the answer.
+	 */
+	p.depth = 0;
+	if (len == 0) {
+		found = t->dflt != 0;
+		idx = (t->dflt & RT_IDXMASK) - 1;
+	} else {
+		rt_walk(t, r->dst.addr, &p);
+		have = RT_LEAFLEN(p.leaf);
+		if (have < len)
+			found = 0;
+		else if (have == len) {
+			found = 1;
+			idx = (p.leaf & RT_IDXMASK) - 1;
+		} else if ((found = rt_hfind_h(t, h, r->dst.addr, len,
+		    &pos)) != 0)
+			idx = (t->htab[pos] & RT_IDXMASK) - 1;
+	}
+	if (!found) {
 		if (mode == RTABLE_CHANGE) {
 			errno = ENOENT;
 			return -1;
 		}
-		return rt_insert(t, r);
+		return rt_insert(t, r, h, &p, key, name);
 	}
 	if (mode == RTABLE_ADD) {
 		errno = EEXIST;
 		return -1;
 	}
 	/* In place: the trie holds the record index, which stays. */
-	if (if_acquire(&t->ifs, r->ifname, &ifx) == -1)
+	if (if_acquire(&t->ifs, key, name, &ifx) == -1)
 		return -1;
-	rec = rec_at(t, (t->htab[pos] & RT_IDXMASK) - 1);
+	rec = rec_at(t, idx);
 	if (old != NULL)
 		rt_export(t, rec, old);
 	if_release(&t->ifs, rec->ifx);
@@ -850,12 +1175,86 @@ rtable_set(struct rtable *t, const struct addr_route *r,
 	return 0;
 }
 
+void
+rtable_prefetch(struct rtable *t, const struct addr_prefix *dst)
+{
+	struct rt_hint	*h = &t->hint[t->nhint++ % RT_HINTQ];
+
+	/* A hint from before a clear or a delete is still safe. */
+	if (t->nhint > RT_HINTQ)
+		rt_prefetch2(t, h->addr, h->len);
+	h->addr = dst->addr;
+	h->len = dst->len;
+	rt_prefetch1(t, dst->addr, dst->len);
+}
+int
+rtable_reserve(struct rtable *t, size_t n)
+{
+	if (n > RT_MAXROUTES)
+		n = RT_MAXROUTES;
+	if (rt_hreserve(t, (uint32_t)n) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+int
+rtable_set_many(struct rtable *t, const struct addr_route *r, size_t n,
+    enum rtable_mode mode, struct addr_route *old, int *replaced,
+    size_t *done)
+{
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (i + RT_AHEAD1 < n)
+			rt_prefetch1(t, r[i + RT_AHEAD1].dst.addr,
+			    r[i + RT_AHEAD1].dst.len);
+		if (i + RT_AHEAD2 < n)
+			rt_prefetch2(t, r[i + RT_AHEAD2].dst.addr,
+			    r[i + RT_AHEAD2].dst.len);
+		if (rtable_set(t, &r[i], mode, old != NULL ? &old[i] : NULL,
+		    replaced != NULL ? &replaced[i] : NULL) == -1)
+			break;
+	}
+	if (done != NULL)
+		*done = i;
+	return i == n ? 0 : -1;
+}
+
+/*
+ * The longest route shorter than len covering prefix/len, as a leaf (0:
+ * none but the default route, if any).
+ */
+static uint32_t
+rt_cover(struct rtable *t, uint32_t prefix, uint8_t len)
+{
+	struct rt_path	 sp;
+	uint32_t	 pos;
+
+	/*
+	 * A route shorter than len covers prefix exactly when it covers
+	 * its sibling, so the trie's leaf for the sibling's first address
+	 * is the answer, unless it is a route inside the sibling.
+	 */
+	rt_walk(t, prefix ^ (1u << (32 - len)), &sp);
+	if (RT_LEAFLEN(sp.leaf) < len)
+		return sp.leaf;
+	while (--len > 0) {
+		if (t->lencnt[len] != 0 && rt_hfind(t, prefix & rt_mask(len),
+		    len, &pos))
+			return RT_LEAF((t->htab[pos] & RT_IDXMASK) - 1, len);
+	}
+	return 0;
+}
+
 int
 rtable_del(struct rtable *t, const struct addr_prefix *dst,
     struct addr_route *old)
 {
+	struct rt_path	 p;
 	struct rt_rec	*rec, *lrec;
-	uint32_t	 pos, p, idx, last, repl = 0, cap;
+	uint32_t	 pos, lpos, idx, last, cap;
 	uint8_t		 len;
 	int		 home;
 
@@ -863,7 +1262,16 @@ rtable_del(struct rtable *t, const struct addr_prefix *dst,
 		errno = EINVAL;
 		return -1;
 	}
-	if (!rt_hfind(t, dst->addr, dst->len, &pos)) {
+	len = dst->len;
+	if (t->recs.n > 0) {
+		/* The last record will move: fetch what that touches too. */
+		lrec = rec_at(t, t->recs.n - 1);
+		rt_prefetch1(t, lrec->prefix, lrec->len);
+		rt_prefetch1(t, dst->addr, len);
+		rt_prefetch2(t, lrec->prefix, lrec->len);
+		rt_prefetch2(t, dst->addr, len);
+	}
+	if (!rt_hfind(t, dst->addr, len, &pos)) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -872,28 +1280,19 @@ rtable_del(struct rtable *t, const struct addr_prefix *dst,
 	if (old != NULL)
 		rt_export(t, rec, old);
 
-	/*
-	 * The trie falls back to the longest shorter route covering dst
-	 * (the default route lives outside the trie: not a candidate).
-	 */
-	for (len = dst->len; len-- > 1;) {
-		if (t->lencnt[len] != 0 && rt_hfind(t,
-		    dst->addr & addr_prefix_mask(len), len, &p)) {
-			repl = RT_LEAF((t->htab[p] & RT_IDXMASK) - 1, len);
-			break;
-		}
-	}
-	home = rt_home(dst->len);
-	if (dst->len == 0)
+	/* The trie falls back to the longest shorter route covering dst. */
+	home = rt_home(len);
+	if (len == 0)
 		t->dflt = 0;
 	else {
-		rt_swap(t, home, rt_descend(t, dst->addr, home),
-		    rt_index(dst->addr, home), 1u << (rt_end[home] - dst->len),
-		    RT_LEAF(idx, dst->len), repl);
-		rt_unref(t, home, rt_descend(t, dst->addr, home));
+		rt_walk(t, dst->addr, &p);
+		rt_swap(t, home, p.ci[home], rt_index(dst->addr, home),
+		    1u << (rt_end[home] - len), RT_LEAF(idx, len),
+		    rt_cover(t, dst->addr, len));
+		rt_fold(t, dst->addr, home, p.ci);
 	}
 
-	t->lencnt[dst->len]--;
+	t->lencnt[len]--;
 	if_release(&t->ifs, rec->ifx);
 	rt_hdel(t, pos);
 
@@ -901,8 +1300,9 @@ rtable_del(struct rtable *t, const struct addr_prefix *dst,
 	last = t->recs.n - 1;
 	if (idx != last) {
 		lrec = rec_at(t, last);
-		if (rt_hfind(t, lrec->prefix, lrec->len, &p))
-			t->htab[p] = (t->htab[p] & ~RT_IDXMASK) | (idx + 1);
+		if (rt_hfind(t, lrec->prefix, lrec->len, &lpos))
+			t->htab[lpos] = (t->htab[lpos] & ~RT_IDXMASK) |
+			    (idx + 1);
 		home = rt_home(lrec->len);
 		if (lrec->len == 0)
 			t->dflt = RT_LEAF(idx, 0);
@@ -943,17 +1343,6 @@ rtable_find(const struct rtable *t, const struct addr_prefix *dst,
 	if (out != NULL)
 		rt_export(t, rec_at(t, (t->htab[pos] & RT_IDXMASK) - 1), out);
 	return 0;
-}
-
-/* One trie step with the level's element size and shift as constants. */
-static inline uint32_t
-rt_step(const struct rt_arr *a, size_t es, unsigned sh, uint32_t v,
-    unsigned s)
-{
-	uint32_t	 ci = v & ~RT_CHILD;
-
-	return ((const uint32_t *)(a->blk[ci >> sh] +
-	    (size_t)(ci & ((1u << sh) - 1)) * es))[s];
 }
 
 int
@@ -997,7 +1386,7 @@ rtable_memory(const struct rtable *t)
 	size_t		 n = sizeof(*t) + arr_bytes(&t->recs);
 
 	for (int lv = 1; lv < RT_LEVELS; lv++)
-		n += arr_bytes(&t->pool[lv]);
+		n += arr_bytes(&t->pool[lv]) + arr_bytes(&t->meta[lv]);
 	if (t->htab != NULL)
 		n += ((size_t)t->hmask + 1) * sizeof(*t->htab);
 	n += (size_t)t->ifs.cap * sizeof(*t->ifs.v);

@@ -1,8 +1,10 @@
 /*
  * test_rtable.c: the route table: set/del/find semantics and errno,
  * longest-prefix match across the trie's level boundaries, walks,
- * memory given back, and a long randomized run checked against a
- * brute-force model kept in this file.
+ * memory given back, the shortcuts the trie takes for the hash (a
+ * prefix hidden under longer routes, a fallback route hidden in the
+ * sibling), the batch and hint calls, and long randomized runs checked
+ * against a brute-force model kept in this file.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -853,6 +855,422 @@ test_random_differential(void)
 	rtable_free(t);
 }
 
+/*
+ * The trie tells a prefix's presence from the leaf at its first address
+ * unless a longer route starts there: such hidden prefixes must still
+ * be found (through the hash) by every mode of rtable_set().
+ */
+static void
+test_hidden_prefix(void)
+{
+	struct rtable	*t = rtable_new();
+	struct addr_route r, old, got;
+	struct addr_prefix p;
+	int		 replaced;
+
+	CU_ASSERT_FATAL(t != NULL);
+	/* Both halves of 10.0.0.0/23 hold /24s: the /23 shows nowhere. */
+	add(t, "10.0.0.0/24", "a");
+	add(t, "10.0.1.0/24", "b");
+	r = mkroute("10.0.0.0/23", NULL, "c");
+	CU_ASSERT(rtable_set(t, &r, RTABLE_CHANGE, NULL, NULL) == -1 &&
+	    errno == ENOENT);
+	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == 0);
+	CU_ASSERT(lookup_len(t, "10.0.0.9") == 24);
+	CU_ASSERT(lookup_len(t, "10.0.1.9") == 24);
+	r = mkroute("10.0.0.0/23", "10.9.9.9", "d");
+	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == -1 &&
+	    errno == EEXIST);
+	replaced = -1;
+	CU_ASSERT(rtable_set(t, &r, RTABLE_CHANGE, &old, &replaced) == 0);
+	CU_ASSERT(replaced == 1 && strcmp(old.ifname, "c") == 0);
+	p = mkprefix("10.0.0.0/23");
+	CU_ASSERT(rtable_find(t, &p, &got) == 0 && route_eq(&got, &r));
+	CU_ASSERT(rtable_count(t) == 3);
+	/* It takes its slots back when the /24s go. */
+	del(t, "10.0.0.0/24");
+	CU_ASSERT(rtable_lookup(t, ip("10.0.0.9"), &got) == 0 &&
+	    route_eq(&got, &r));
+	del(t, "10.0.1.0/24");
+	CU_ASSERT(lookup_len(t, "10.0.1.255") == 23);
+
+	/* A /25 and a /32 at the base address of a /24 and of a /28. */
+	add(t, "10.1.0.0/25", "e");
+	add(t, "10.1.0.0/32", "f");
+	r = mkroute("10.1.0.0/24", NULL, "g");
+	CU_ASSERT(rtable_set(t, &r, RTABLE_CHANGE, NULL, NULL) == -1 &&
+	    errno == ENOENT);
+	CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, NULL, &replaced) == 0 &&
+	    replaced == 0);
+	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == -1 &&
+	    errno == EEXIST);
+	CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, &old, &replaced) == 0 &&
+	    replaced == 1 && route_eq(&old, &r));
+	r = mkroute("10.1.0.0/28", NULL, "h");
+	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == 0);
+	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == -1 &&
+	    errno == EEXIST);
+	CU_ASSERT(lookup_len(t, "10.1.0.0") == 32);
+	CU_ASSERT(lookup_len(t, "10.1.0.1") == 28);
+	CU_ASSERT(lookup_len(t, "10.1.0.16") == 25);
+	CU_ASSERT(lookup_len(t, "10.1.0.128") == 24);
+	/* The same prefix as the leaf it finds: present, found directly. */
+	r = mkroute("10.1.0.0/32", NULL, "i");
+	CU_ASSERT(rtable_set(t, &r, RTABLE_CHANGE, &old, &replaced) == 0 &&
+	    replaced == 1 && strcmp(old.ifname, "f") == 0);
+	CU_ASSERT(rtable_count(t) == 5);
+	/* The default route: kept outside the trie. */
+	r = mkroute("0.0.0.0/0", NULL, "j");
+	CU_ASSERT(rtable_set(t, &r, RTABLE_CHANGE, NULL, NULL) == -1 &&
+	    errno == ENOENT);
+	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == 0);
+	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == -1 &&
+	    errno == EEXIST);
+	CU_ASSERT(lookup_len(t, "10.2.0.0") == 0);
+	rtable_free(t);
+}
+
+/*
+ * On delete the slots go back to the longest shorter route, read from
+ * the sibling prefix unless a route inside the sibling hides it.
+ */
+static void
+test_cover_fallback(void)
+{
+	struct rtable	*t = rtable_new();
+
+	CU_ASSERT_FATAL(t != NULL);
+	add(t, "10.0.0.0/16", "s16");
+	add(t, "10.0.0.0/20", "s20");
+	add(t, "10.0.0.0/24", "r");
+	/* The sibling 10.0.1.0/24 starts with a /25 and a /32. */
+	add(t, "10.0.1.0/25", "x");
+	add(t, "10.0.1.0/32", "y");
+	del(t, "10.0.0.0/24");
+	CU_ASSERT(lookup_len(t, "10.0.0.0") == 20);
+	CU_ASSERT(lookup_len(t, "10.0.0.255") == 20);
+	del(t, "10.0.0.0/20");
+	CU_ASSERT(lookup_len(t, "10.0.0.0") == 16);
+	CU_ASSERT(lookup_len(t, "10.0.15.255") == 16);
+	CU_ASSERT(lookup_len(t, "10.0.1.0") == 32);
+	CU_ASSERT(lookup_len(t, "10.0.1.1") == 25);
+	/* Nothing shorter at all: the slots empty. */
+	del(t, "10.0.0.0/16");
+	CU_ASSERT(lookup_len(t, "10.0.0.0") == -1);
+	CU_ASSERT(lookup_len(t, "10.0.1.128") == -1);
+	CU_ASSERT(lookup_len(t, "10.0.1.1") == 25);
+
+	/* Siblings across the top bit and inside the last stride. */
+	add(t, "0.0.0.0/1", "lo");
+	add(t, "128.0.0.0/1", "hi");
+	add(t, "0.0.0.0/2", "lo2");
+	add(t, "64.0.0.0/3", "mid");
+	del(t, "0.0.0.0/2");
+	CU_ASSERT(lookup_len(t, "1.2.3.4") == 1);
+	CU_ASSERT(lookup_len(t, "64.0.0.1") == 3);
+	add(t, "10.0.2.6/31", "p31");
+	add(t, "10.0.2.7/32", "p32");
+	add(t, "10.0.2.6/32", "q32");
+	del(t, "10.0.2.6/32");
+	CU_ASSERT(lookup_len(t, "10.0.2.6") == 31);
+	CU_ASSERT(lookup_len(t, "10.0.2.7") == 32);
+	del(t, "10.0.2.6/31");
+	CU_ASSERT(lookup_len(t, "10.0.2.6") == 1);
+	rtable_free(t);
+}
+
+/*
+ * A name already interned skips the name checks: the other fields are
+ * still checked, and a name is only equal to an interned one when it
+ * is the same string, whatever follows its terminator.
+ */
+static void
+test_interned_names(void)
+{
+	struct rtable	*t = rtable_new();
+	struct addr_route r, got;
+	struct addr_prefix p;
+	static const char *const bad[] = { "", ".", "..", "a/b", "a b",
+	    "tab\there", "\x7f" };
+
+	CU_ASSERT_FATAL(t != NULL);
+	add(t, "10.0.0.0/8", "eth0");
+	add(t, "11.0.0.0/8", "eth0123456789ab");	/* 15 characters */
+
+	r = mkroute("12.0.0.0/8", NULL, "eth0");
+	r.has_gw = 1;			/* gateway 0 */
+	CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, NULL, NULL) == -1 &&
+	    errno == EINVAL);
+	r.has_gw = 2;
+	r.gw = 1;
+	CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, NULL, NULL) == -1 &&
+	    errno == EINVAL);
+	r = mkroute("12.0.0.0/8", NULL, "eth0");
+	r.dst.addr |= 0x100;
+	CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, NULL, NULL) == -1 &&
+	    errno == EINVAL);
+	r = mkroute("12.0.0.0/8", NULL, "eth0");
+	r.dst.len = 33;
+	CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, NULL, NULL) == -1 &&
+	    errno == EINVAL);
+	/* 16 characters, the first 15 an interned name: unterminated. */
+	r = mkroute("12.0.0.0/8", NULL, "x");
+	memcpy(r.ifname, "eth0123456789abc", ADDR_IFNAMSIZ);
+	CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, NULL, NULL) == -1 &&
+	    errno == EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = mkroute("12.0.0.0/8", NULL, "x");
+		memset(r.ifname, 0, sizeof(r.ifname));
+		memcpy(r.ifname, bad[i], strlen(bad[i]));
+		CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, NULL, NULL) ==
+		    -1 && errno == EINVAL);
+	}
+	CU_ASSERT(rtable_count(t) == 2);
+
+	/* Bytes after the terminator do not make another name. */
+	r = mkroute("12.0.0.0/8", NULL, "eth0");
+	memcpy(r.ifname + 5, "garbage!!!", 10);
+	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == 0);
+	p = mkprefix("12.0.0.0/8");
+	CU_ASSERT(rtable_find(t, &p, &got) == 0);
+	CU_ASSERT(strcmp(got.ifname, "eth0") == 0);
+	for (size_t i = 5; i < ADDR_IFNAMSIZ; i++)
+		CU_ASSERT(got.ifname[i] == '\0');
+	/* The last reference to a name gone, it is checked again. */
+	del(t, "11.0.0.0/8");
+	r = mkroute("11.0.0.0/8", NULL, "x");
+	memcpy(r.ifname, "eth0123456789abc", ADDR_IFNAMSIZ);
+	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == -1 &&
+	    errno == EINVAL);
+	rtable_free(t);
+}
+
+/* Two tables hold the same routes: same walk, same lookups. */
+static int
+tables_agree(struct rtable *a, struct rtable *b)
+{
+	struct ref	 x = { NULL, 0, 0 }, y = { NULL, 0, 0 };
+	int		 same;
+
+	CU_ASSERT_FATAL(rtable_walk(a, 1, walk_collect, &x) == 0);
+	CU_ASSERT_FATAL(rtable_walk(b, 1, walk_collect, &y) == 0);
+	same = x.n == y.n && rtable_count(a) == rtable_count(b);
+	for (size_t i = 0; same && i < x.n; i++)
+		same = route_eq(&x.v[i], &y.v[i]);
+	for (size_t i = 0; same && i < x.n; i++) {
+		struct addr_route ra, rb;
+		uint32_t	 probe = x.v[i].dst.addr |
+		    (~addr_prefix_mask(x.v[i].dst.len) & (uint32_t)rng());
+		int		 ca = rtable_lookup(a, probe, &ra);
+		int		 cb = rtable_lookup(b, probe, &rb);
+
+		same = ca == cb && (ca == -1 || route_eq(&ra, &rb));
+	}
+	free(x.v);
+	free(y.v);
+	return same;
+}
+
+/*
+ * rtable_set_many() is n rtable_set() calls: checked against a twin
+ * table fed one route at a time, batch by batch, with duplicates inside
+ * batches, every mode, and failures in the middle of a batch.
+ */
+static void
+test_set_many(void)
+{
+	enum { NB = 300 };
+	struct rtable	*t = rtable_new(), *u = rtable_new();
+	struct addr_route *r, *old, *uold, probe;
+	int		*rep, *urep, bad = 0;
+	uint32_t	 anchors[8];
+	size_t		 done;
+
+	CU_ASSERT_FATAL(t != NULL && u != NULL);
+	r = calloc(NB, sizeof(*r));
+	old = calloc(NB, sizeof(*old));
+	uold = calloc(NB, sizeof(*uold));
+	rep = calloc(NB, sizeof(*rep));
+	urep = calloc(NB, sizeof(*urep));
+	CU_ASSERT_FATAL(r && old && uold && rep && urep);
+	rng_seed(0xba7c);
+	for (size_t i = 0; i < 8; i++)
+		anchors[i] = (uint32_t)rng();
+
+	CU_ASSERT(rtable_set_many(t, NULL, 0, RTABLE_ADD, NULL, NULL,
+	    &done) == 0 && done == 0);
+	for (int round = 0; round < 60; round++) {
+		enum rtable_mode mode = (enum rtable_mode)rng_below(3);
+		size_t	 n = 1 + rng_below(NB), i, ui;
+		int	 rc, urc, uerr = 0;
+
+		for (i = 0; i < n; i++) {
+			memset(&r[i], 0, sizeof(r[i]));
+			r[i].dst = rand_prefix(anchors, 8);
+			if ((r[i].has_gw = (uint8_t)rng_below(2)) != 0)
+				r[i].gw = (uint32_t)rng() | 1;
+			snprintf(r[i].ifname, sizeof(r[i].ifname), "m%u",
+			    rng_below(6));
+			if (i > 0 && rng_below(10) == 0)	/* duplicate */
+				r[i].dst = r[rng_below((uint32_t)i)].dst;
+		}
+		/* Sometimes an invalid route somewhere in the batch. */
+		if (rng_below(8) == 0)
+			r[rng_below((uint32_t)n)].has_gw = 7;
+		memset(old, 0xa5, n * sizeof(*old));
+		memset(uold, 0xa5, n * sizeof(*uold));
+		for (i = 0; i < n; i++)
+			rep[i] = urep[i] = -7;
+		rc = rtable_set_many(t, r, n, mode, old, rep, &done);
+		for (ui = 0, urc = 0; ui < n; ui++) {
+			if ((urc = rtable_set(u, &r[ui], mode, &uold[ui],
+			    &urep[ui])) == -1) {
+				uerr = errno;
+				break;
+			}
+		}
+		if (rc == -1)
+			bad += errno != uerr;
+		bad += rc != urc || done != ui;
+		for (i = 0; i < n && i <= ui; i++) {
+			bad += rep[i] != urep[i];
+			if (i < ui && urep[i] == 1)
+				bad += !route_eq(&old[i], &uold[i]);
+		}
+		for (i = ui + 1; i < n; i++)
+			bad += rep[i] != -7;
+		/* Keep the tables from filling up. */
+		if (rtable_count(u) > 2000) {
+			rtable_clear(t);
+			rtable_clear(u);
+		}
+		if (round % 10 == 9)
+			bad += !tables_agree(t, u);
+	}
+	CU_ASSERT(bad == 0);
+	CU_ASSERT(tables_agree(t, u));
+
+	/* A failure in the middle: those after it are not applied. */
+	rtable_clear(t);
+	for (size_t i = 0; i < 10; i++) {
+		r[i] = mkroute("10.0.0.0/24", NULL, "e0");
+		r[i].dst.addr += (uint32_t)i << 8;
+	}
+	r[6].dst = r[2].dst;
+	CU_ASSERT(rtable_set_many(t, r, 10, RTABLE_ADD, NULL, NULL,
+	    &done) == -1 && errno == EEXIST && done == 6);
+	CU_ASSERT(rtable_count(t) == 6);
+	probe = r[7];
+	CU_ASSERT(rtable_find(t, &probe.dst, NULL) == -1 && errno == ENOENT);
+	CU_ASSERT(rtable_set_many(t, r + 7, 3, RTABLE_ADD, NULL, NULL,
+	    NULL) == 0);
+	CU_ASSERT(rtable_count(t) == 9);
+	free(r);
+	free(old);
+	free(uold);
+	free(rep);
+	free(urep);
+	rtable_free(t);
+	rtable_free(u);
+}
+
+/* Hints change nothing, whatever the prefix, and a reserve is room only. */
+static void
+test_hints(void)
+{
+	struct rtable	*t = rtable_new(), *u = rtable_new();
+	struct addr_prefix p;
+	size_t		 empty, mem;
+	int		 same = 1;
+
+	CU_ASSERT_FATAL(t != NULL && u != NULL);
+	empty = rtable_memory(t);
+	rng_seed(0x417);
+	/* On an empty table, then on a growing one. */
+	for (int i = 0; i < 20000; i++) {
+		struct addr_route r;
+
+		p.addr = (uint32_t)rng();
+		p.len = (uint8_t)rng();		/* up to 255: any prefix */
+		rtable_prefetch(t, &p);
+		if (i % 3 == 0)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.dst.len = (uint8_t)(8 + rng_below(25));
+		r.dst.addr = (uint32_t)rng() & addr_prefix_mask(r.dst.len);
+		snprintf(r.ifname, sizeof(r.ifname), "h%u", rng_below(3));
+		rtable_prefetch(t, &r.dst);
+		same &= rtable_set(t, &r, RTABLE_REPLACE, NULL, NULL) == 0;
+		same &= rtable_set(u, &r, RTABLE_REPLACE, NULL, NULL) == 0;
+		if (i % 7 == 0) {
+			rtable_prefetch(t, &r.dst);
+			same &= rtable_del(t, &r.dst, NULL) == 0;
+			same &= rtable_del(u, &r.dst, NULL) == 0;
+		}
+	}
+	CU_ASSERT(same);
+	CU_ASSERT(tables_agree(t, u));
+	mem = rtable_memory(t);
+	CU_ASSERT(rtable_memory(u) == mem);
+
+	/* Hints outliving the chunks they were about (see ASan builds). */
+	{
+		struct rtable	*v = rtable_new();
+		struct addr_route r = mkroute("10.1.2.0/24", NULL, "e");
+
+		CU_ASSERT_FATAL(v != NULL);
+		add(v, "10.1.0.0/16", "e");
+		add(v, "10.1.2.128/25", "e");
+		CU_ASSERT(rtable_set(v, &r, RTABLE_ADD, NULL, NULL) == 0);
+		rtable_prefetch(v, &r.dst);
+		p = mkprefix("10.1.2.128/25");
+		rtable_prefetch(v, &p);
+		del(v, "10.1.2.0/24");
+		del(v, "10.1.2.128/25");
+		del(v, "10.1.0.0/16");
+		rtable_prefetch(v, &r.dst);
+		rtable_prefetch(v, &p);
+		add(v, "10.1.0.0/16", "e");
+		rtable_prefetch(v, &r.dst);
+		rtable_clear(v);
+		rtable_prefetch(v, &r.dst);
+		rtable_prefetch(v, &p);
+		rtable_prefetch(v, &r.dst);
+		CU_ASSERT(rtable_count(v) == 0 && lookup_len(v, "10.1.2.3") == -1);
+		rtable_free(v);
+	}
+
+	/* Reserving less than is there changes nothing. */
+	CU_ASSERT(rtable_reserve(t, 0) == 0);
+	CU_ASSERT(rtable_reserve(t, rtable_count(t)) == 0);
+	CU_ASSERT(rtable_memory(t) == mem);
+	/*
+	 * More: the index gets 2^18 slots of 4 bytes at once (200000 at
+	 * most 70% full), replacing one of at most 2^15 (the ~13000 routes
+	 * there at least 15% full).
+	 */
+	CU_ASSERT(rtable_count(t) < 15000);
+	CU_ASSERT(rtable_reserve(t, 200000) == 0);
+	CU_ASSERT(rtable_memory(t) >= mem + (1u << 20) - (1u << 17));
+	CU_ASSERT(tables_agree(t, u));
+	mem = rtable_memory(t);
+	CU_ASSERT(rtable_reserve(t, 100000) == 0 && rtable_memory(t) == mem);
+	/* ...and the table is the same table. */
+	p.addr = 0x0a000000;
+	p.len = 8;
+	CU_ASSERT(rtable_find(t, &p, NULL) == rtable_find(u, &p, NULL));
+	rtable_clear(t);
+	CU_ASSERT(rtable_memory(t) == empty);
+	CU_ASSERT(rtable_reserve(t, 5000) == 0);
+	CU_ASSERT(rtable_memory(t) > empty);
+	add(t, "10.0.0.0/8", "e");
+	CU_ASSERT(lookup_len(t, "10.1.2.3") == 8);
+	del(t, "10.0.0.0/8");
+	CU_ASSERT(rtable_memory(t) == empty);
+	rtable_free(t);
+	rtable_free(u);
+}
+
 /* Memory follows the table down: all of it back when it empties. */
 static void
 test_memory_release(void)
@@ -936,6 +1354,11 @@ static const struct tu_test rtable_tests[] = {
 	{ "walk", test_walk },
 	{ "random_differential", test_random_differential },
 	{ "memory_release", test_memory_release },
+	{ "hidden_prefix", test_hidden_prefix },
+	{ "cover_fallback", test_cover_fallback },
+	{ "interned_names", test_interned_names },
+	{ "set_many", test_set_many },
+	{ "hints", test_hints },
 	{ NULL, NULL }
 };
 
