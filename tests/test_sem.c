@@ -70,73 +70,6 @@ sem_gone(int semid, key_t key)
 	return semlock_get(key) == -1 && errno == ENOENT;
 }
 
-/*
- * fork() for a test child: it must never run the harness's handlers
- * (they sweep and delete tu_dir) nor outlive a stuck parent.
- */
-static pid_t
-child_fork(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGSEGV, SIG_DFL);
-		signal(SIGABRT, SIG_DFL);
-		alarm(20);
-	}
-	return pid;
-}
-
-/* SIGKILLs and reaps; returns the wait status or -1. */
-static int
-child_kill(pid_t pid)
-{
-	int status;
-
-	if (pid <= 0)
-		return -1;
-	(void)kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return status;
-}
-
-/* Waits for an exit; the child's exit code, or -1 (then it is killed). */
-static int
-child_exit(pid_t pid, int timeout_ms)
-{
-	int status = tu_reap(pid, timeout_ms);
-
-	if (status == -1) {
-		(void)child_kill(pid);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* One byte from the child, or -1 after timeout_ms. */
-static int
-wait_byte(int fd, int timeout_ms)
-{
-	struct pollfd	 pfd = { fd, POLLIN, 0 };
-	unsigned char	 c;
-
-	if (poll(&pfd, 1, timeout_ms) != 1 || read(fd, &c, 1) != 1)
-		return -1;
-	return c;
-}
-
-static void
-say(int fd, char c)
-{
-	ssize_t n = write(fd, &c, 1);
-
-	(void)n;
-}
-
 static void
 test_create_get_remove(void)
 {
@@ -199,17 +132,17 @@ holder_start(int semid, int *ok)
 	*ok = 0;
 	if (pipe(p) == -1)
 		return -1;
-	if ((pid = child_fork()) == 0) {
+	if ((pid = tu_fork()) == 0) {
 		close(p[0]);
 		if (semlock_acquire(semid, 2000) == -1)
 			_exit(1);
-		say(p[1], 'h');
+		tu_say(p[1], 'h');
 		for (;;)
 			pause();
 	}
 	close(p[1]);
 	if (pid != -1)
-		*ok = wait_byte(p[0], 5000) == 'h';
+		*ok = tu_wait_byte(p[0], 5000) == 'h';
 	close(p[0]);
 	return pid;
 }
@@ -227,7 +160,7 @@ test_killed_holder(void)
 	REQUIRE(pid != -1 && ok);
 	CU_ASSERT_EQUAL(semlock_value(semid), 1);
 	CU_ASSERT(semlock_acquire(semid, 50) == -1 && errno == EAGAIN);
-	status = child_kill(pid);
+	status = tu_kill(pid);
 	pid = -1;
 	CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	/* The kernel undid the dead holder's +1. */
@@ -238,7 +171,7 @@ test_killed_holder(void)
 	CU_ASSERT_EQUAL(semlock_value(semid), 0);
 out:
 	if (pid != -1)
-		child_kill(pid);
+		tu_kill(pid);
 	CU_ASSERT(sem_gone(semid, key));
 }
 
@@ -255,9 +188,9 @@ test_waiter_after_kill(void)
 	holder = holder_start(semid, &ok);
 	REQUIRE(holder != -1 && ok);
 	REQUIRE(pipe(p) == 0);
-	if ((waiter = child_fork()) == 0) {
+	if ((waiter = tu_fork()) == 0) {
 		close(p[0]);
-		say(p[1], 'w');
+		tu_say(p[1], 'w');
 		if (semlock_acquire(semid, -1) == -1)
 			_exit(1);
 		_exit(semlock_value(semid) == 1 ? 0 : 2);
@@ -265,19 +198,19 @@ test_waiter_after_kill(void)
 	REQUIRE(waiter != -1);
 	close(p[1]);
 	p[1] = -1;
-	REQUIRE(wait_byte(p[0], 5000) == 'w');
+	REQUIRE(tu_wait_byte(p[0], 5000) == 'w');
 	/* Whether or not it is blocked yet, it can only get in now. */
-	child_kill(holder);
+	tu_kill(holder);
 	holder = -1;
-	CU_ASSERT_EQUAL(child_exit(waiter, 5000), 0);
+	CU_ASSERT_EQUAL(tu_exit_code(waiter, 5000), 0);
 	waiter = -1;
 	/* And its own exit released it again. */
 	CU_ASSERT_EQUAL(semlock_value(semid), 0);
 out:
 	if (holder != -1)
-		child_kill(holder);
+		tu_kill(holder);
 	if (waiter != -1)
-		child_kill(waiter);
+		tu_kill(waiter);
 	if (p[0] != -1)
 		close(p[0]);
 	if (p[1] != -1)
@@ -309,33 +242,33 @@ test_no_drift(void)
 
 	semid = sem_new(&key);
 	REQUIRE(semid != -1);
-	if ((c[0] = child_fork()) == 0)
+	if ((c[0] = tu_fork()) == 0)
 		_exit(pairs(semid, 1000));
 	REQUIRE(c[0] != -1);
-	CU_ASSERT_EQUAL(child_exit(c[0], 10000), 0);
+	CU_ASSERT_EQUAL(tu_exit_code(c[0], 10000), 0);
 	c[0] = -1;
 	CU_ASSERT_EQUAL(semlock_value(semid), 0);
 
 	/* Two at once: each sees exactly one holder, itself. */
 	for (i = 0; i < 2; i++) {
-		if ((c[i] = child_fork()) == 0)
+		if ((c[i] = tu_fork()) == 0)
 			_exit(pairs(semid, 1000));
 		REQUIRE(c[i] != -1);
 	}
 	for (i = 0; i < 2; i++) {
-		CU_ASSERT_EQUAL(child_exit(c[i], 10000), 0);
+		CU_ASSERT_EQUAL(tu_exit_code(c[i], 10000), 0);
 		c[i] = -1;
 	}
 	CU_ASSERT_EQUAL(semlock_value(semid), 0);
 
 	/* Exiting while holding after many pairs: the undo is exactly -1. */
-	if ((c[2] = child_fork()) == 0) {
+	if ((c[2] = tu_fork()) == 0) {
 		if (pairs(semid, 1000) != 0 || semlock_acquire(semid, 0) == -1)
 			_exit(1);
 		_exit(0);
 	}
 	REQUIRE(c[2] != -1);
-	CU_ASSERT_EQUAL(child_exit(c[2], 10000), 0);
+	CU_ASSERT_EQUAL(tu_exit_code(c[2], 10000), 0);
 	c[2] = -1;
 	CU_ASSERT_EQUAL(semlock_value(semid), 0);
 	CU_ASSERT_EQUAL(pairs(semid, 10), 0);
@@ -346,19 +279,19 @@ test_no_drift(void)
 	 * must not take that holder's +1 away (its undo must be zero).
 	 */
 	REQUIRE(pipe(p) == 0 && pipe(q) == 0);
-	if ((c[0] = child_fork()) == 0) {
+	if ((c[0] = tu_fork()) == 0) {
 		close(p[0]);
 		close(q[1]);
 		if (pairs(semid, 1000) != 0)
 			_exit(1);
-		say(p[1], 'd');
-		_exit(wait_byte(q[0], 5000) == 'g' ? 0 : 2);
+		tu_say(p[1], 'd');
+		_exit(tu_wait_byte(q[0], 5000) == 'g' ? 0 : 2);
 	}
 	REQUIRE(c[0] != -1);
-	REQUIRE(wait_byte(p[0], 5000) == 'd');
+	REQUIRE(tu_wait_byte(p[0], 5000) == 'd');
 	REQUIRE(semlock_acquire(semid, 1000) == 0);
-	say(q[1], 'g');
-	CU_ASSERT_EQUAL(child_exit(c[0], 5000), 0);
+	tu_say(q[1], 'g');
+	CU_ASSERT_EQUAL(tu_exit_code(c[0], 5000), 0);
 	c[0] = -1;
 	CU_ASSERT_EQUAL(semlock_value(semid), 1);
 	CU_ASSERT_EQUAL(semlock_release(semid), 0);
@@ -372,7 +305,7 @@ out:
 	}
 	for (i = 0; i < 3; i++)
 		if (c[i] != -1)
-			child_kill(c[i]);
+			tu_kill(c[i]);
 	CU_ASSERT(sem_gone(semid, key));
 }
 
@@ -391,12 +324,12 @@ test_timeout(void)
 	CU_ASSERT(semlock_acquire(semid, 100) == -1 && errno == EAGAIN);
 	/* A failed attempt leaves no trace: still exactly one holder. */
 	CU_ASSERT_EQUAL(semlock_value(semid), 1);
-	child_kill(pid);
+	tu_kill(pid);
 	pid = -1;
 	CU_ASSERT_EQUAL(semlock_value(semid), 0);
 out:
 	if (pid != -1)
-		child_kill(pid);
+		tu_kill(pid);
 	CU_ASSERT(sem_gone(semid, key));
 }
 
@@ -420,14 +353,14 @@ test_eintr_retried(void)
 	for (timed = 0; timed < 2; timed++) {
 		REQUIRE(semlock_acquire(semid, 0) == 0);
 		REQUIRE(pipe(p) == 0);
-		if ((pid = child_fork()) == 0) {
+		if ((pid = tu_fork()) == 0) {
 			memset(&sa, 0, sizeof(sa));
 			sa.sa_handler = on_usr1;
 			sigemptyset(&sa.sa_mask);
 			sa.sa_flags = 0;
 			sigaction(SIGUSR1, &sa, NULL);
 			close(p[0]);
-			say(p[1], 'w');
+			tu_say(p[1], 'w');
 			if (semlock_acquire(semid, timed ? 5000 : -1) == -1)
 				_exit(errno == EINTR ? 2 : 1);
 			_exit(0);
@@ -435,7 +368,7 @@ test_eintr_retried(void)
 		REQUIRE(pid != -1);
 		close(p[1]);
 		p[1] = -1;
-		REQUIRE(wait_byte(p[0], 5000) == 'w');
+		REQUIRE(tu_wait_byte(p[0], 5000) == 'w');
 		close(p[0]);
 		p[0] = -1;
 		for (i = 0; i < 20; i++) {
@@ -443,13 +376,13 @@ test_eintr_retried(void)
 			tu_sleep_ms(2);
 		}
 		CU_ASSERT_EQUAL(semlock_release(semid), 0);
-		CU_ASSERT_EQUAL(child_exit(pid, 5000), 0);
+		CU_ASSERT_EQUAL(tu_exit_code(pid, 5000), 0);
 		pid = -1;
 		CU_ASSERT_EQUAL(semlock_value(semid), 0);
 	}
 out:
 	if (pid != -1)
-		child_kill(pid);
+		tu_kill(pid);
 	if (p[0] != -1)
 		close(p[0]);
 	if (p[1] != -1)
@@ -469,9 +402,9 @@ test_remove_wakes_waiter(void)
 	REQUIRE(semid != -1);
 	REQUIRE(semlock_acquire(semid, 0) == 0);
 	REQUIRE(pipe(p) == 0);
-	if ((pid = child_fork()) == 0) {
+	if ((pid = tu_fork()) == 0) {
 		close(p[0]);
-		say(p[1], 'w');
+		tu_say(p[1], 'w');
 		if (semlock_acquire(semid, -1) == 0)
 			_exit(1);
 		_exit(errno == EIDRM || errno == EINVAL ? 0 : 2);
@@ -479,16 +412,16 @@ test_remove_wakes_waiter(void)
 	REQUIRE(pid != -1);
 	close(p[1]);
 	p[1] = -1;
-	REQUIRE(wait_byte(p[0], 5000) == 'w');
+	REQUIRE(tu_wait_byte(p[0], 5000) == 'w');
 	tu_sleep_ms(20);
 	CU_ASSERT_EQUAL(semlock_remove(semid), 0);
 	semid = -1;
-	status = child_exit(pid, 5000);
+	status = tu_exit_code(pid, 5000);
 	pid = -1;
 	CU_ASSERT_EQUAL(status, 0);
 out:
 	if (pid != -1)
-		child_kill(pid);
+		tu_kill(pid);
 	if (p[0] != -1)
 		close(p[0]);
 	if (p[1] != -1)

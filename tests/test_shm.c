@@ -192,70 +192,6 @@ sem_alive(int id)
 	return semctl(id, 0, GETVAL) != -1;
 }
 
-/*
- * fork() for a test child: it must never run the harness's handlers
- * (they sweep and delete tu_dir) nor outlive a stuck parent.
- */
-static pid_t
-child_fork(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGSEGV, SIG_DFL);
-		signal(SIGABRT, SIG_DFL);
-		alarm(20);
-	}
-	return pid;
-}
-
-static int
-child_kill(pid_t pid)
-{
-	int status;
-
-	if (pid <= 0)
-		return -1;
-	(void)kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return status;
-}
-
-static int
-child_exit(pid_t pid, int timeout_ms)
-{
-	int status = tu_reap(pid, timeout_ms);
-
-	if (status == -1) {
-		(void)child_kill(pid);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int
-wait_byte(int fd, int timeout_ms)
-{
-	struct pollfd	 pfd = { fd, POLLIN, 0 };
-	unsigned char	 c;
-
-	if (poll(&pfd, 1, timeout_ms) != 1 || read(fd, &c, 1) != 1)
-		return -1;
-	return c;
-}
-
-static void
-say(int fd, char c)
-{
-	ssize_t n = write(fd, &c, 1);
-
-	(void)n;
-}
-
 static void
 close_pipe(int p[2])
 {
@@ -720,7 +656,7 @@ test_killed_writer(void)
 	r = seg_attach(s.shmid, &mac_a);
 	REQUIRE(r != NULL);
 	REQUIRE(pipe(p) == 0);
-	if ((pid = child_fork()) == 0) {
+	if ((pid = tu_fork()) == 0) {
 		close(p[0]);
 		if (semlock_acquire(s.semid, 1000) == -1)
 			_exit(1);
@@ -729,15 +665,15 @@ test_killed_writer(void)
 		atomic_thread_fence(memory_order_release);
 		atomic_store_explicit(&s.hdr->ip, 0xffffffffu,
 		    memory_order_relaxed);
-		say(p[1], 'k');
+		tu_say(p[1], 'k');
 		for (;;)
 			pause();
 	}
 	REQUIRE(pid != -1);
 	close(p[1]);
 	p[1] = -1;
-	REQUIRE(wait_byte(p[0], 5000) == 'k');
-	status = child_kill(pid);
+	REQUIRE(tu_wait_byte(p[0], 5000) == 'k');
+	status = tu_kill(pid);
 	pid = -1;
 	CU_ASSERT(WIFSIGNALED(status));
 
@@ -757,7 +693,7 @@ test_killed_writer(void)
 	CU_ASSERT_EQUAL(semlock_value(s.semid), 0);
 out:
 	if (pid != -1)
-		child_kill(pid);
+		tu_kill(pid);
 	close_pipe(p);
 	if (r != NULL)
 		seg_detach(r);
@@ -778,29 +714,29 @@ test_write_timeout(void)
 	seg_init(&s);
 	REQUIRE(seg_create(tu_dir, &mac_a, 0x0a000001, 0644, 1, &s) == 0);
 	REQUIRE(pipe(p) == 0);
-	if ((pid = child_fork()) == 0) {
+	if ((pid = tu_fork()) == 0) {
 		close(p[0]);
 		if (semlock_acquire(s.semid, 1000) == -1)
 			_exit(1);
-		say(p[1], 'h');
+		tu_say(p[1], 'h');
 		for (;;)
 			pause();
 	}
 	REQUIRE(pid != -1);
 	close(p[1]);
 	p[1] = -1;
-	REQUIRE(wait_byte(p[0], 5000) == 'h');
+	REQUIRE(tu_wait_byte(p[0], 5000) == 'h');
 	CU_ASSERT(seg_write_ip(&s, 0x0a000009) == -1 && errno == EAGAIN);
 	CU_ASSERT_EQUAL(gen_of(s.hdr), 2);
 	CU_ASSERT(seg_read_ip(s.hdr, &ip) == 0 && ip == 0x0a000001);
-	child_kill(pid);
+	tu_kill(pid);
 	pid = -1;
 	CU_ASSERT_EQUAL(seg_write_ip(&s, 0x0a000009), 0);
 	CU_ASSERT(seg_read_ip(s.hdr, &ip) == 0 && ip == 0x0a000009);
 	CU_ASSERT_EQUAL(semlock_value(s.semid), 0);
 out:
 	if (pid != -1)
-		child_kill(pid);
+		tu_kill(pid);
 	close_pipe(p);
 	CU_ASSERT(seg_gone(&s));
 }
@@ -825,7 +761,7 @@ test_torn_read(void)
 	r = seg_attach(s.shmid, &mac_a);
 	REQUIRE(r != NULL);
 	REQUIRE(pipe(p) == 0 && pipe(stop) == 0);
-	if ((pid = child_fork()) == 0) {
+	if ((pid = tu_fork()) == 0) {
 		unsigned	 k = 2, n;
 		char		 c;
 
@@ -837,7 +773,7 @@ test_torn_read(void)
 				_exit(1);
 			k = k % 255 + 1;
 			if (n == 0)
-				say(p[1], 's');
+				tu_say(p[1], 's');
 			/* EOF on the stop pipe: the parent is done. */
 			if ((n & 63) == 0 && read(stop[0], &c, 1) == 0)
 				_exit(0);
@@ -848,7 +784,7 @@ test_torn_read(void)
 	p[1] = -1;
 	close(stop[0]);
 	stop[0] = -1;
-	REQUIRE(wait_byte(p[0], 5000) == 's');
+	REQUIRE(tu_wait_byte(p[0], 5000) == 's');
 	for (i = 0; i < 1000000 || (changes < 1000 && i < 200000000); i++) {
 		if (seg_read_ip(r, &ip) == -1) {
 			if (errno == EAGAIN)
@@ -865,7 +801,7 @@ test_torn_read(void)
 	}
 	close(stop[1]);
 	stop[1] = -1;
-	CU_ASSERT_EQUAL(child_exit(pid, 5000), 0);
+	CU_ASSERT_EQUAL(tu_exit_code(pid, 5000), 0);
 	pid = -1;
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(other, 0);
@@ -878,7 +814,7 @@ test_torn_read(void)
 	CU_ASSERT_EQUAL(semlock_value(s.semid), 0);
 out:
 	if (pid != -1)
-		child_kill(pid);
+		tu_kill(pid);
 	close_pipe(p);
 	close_pipe(stop);
 	if (r != NULL)
@@ -898,7 +834,7 @@ test_stopped_reader(void)
 	seg_init(&s);
 	REQUIRE(seg_create(tu_dir, &mac_a, 0x0a000001, 0644, 1, &s) == 0);
 	REQUIRE(pipe(p) == 0);
-	if ((reader = child_fork()) == 0) {
+	if ((reader = tu_fork()) == 0) {
 		const struct seg_header	*h;
 		uint32_t		 v;
 
@@ -907,39 +843,39 @@ test_stopped_reader(void)
 		shmdt(s.hdr);
 		if ((h = seg_attach(s.shmid, &mac_a)) == NULL)
 			_exit(1);
-		say(p[1], 'r');
+		tu_say(p[1], 'r');
 		for (;;)
 			(void)seg_read_ip(h, &v);
 	}
 	REQUIRE(reader != -1);
 	close(p[1]);
 	p[1] = -1;
-	REQUIRE(wait_byte(p[0], 5000) == 'r');
+	REQUIRE(tu_wait_byte(p[0], 5000) == 'r');
 	REQUIRE(kill(reader, SIGSTOP) == 0);
 	REQUIRE(waitpid(reader, &status, WUNTRACED) == reader);
 	CU_ASSERT(WIFSTOPPED(status));
 	CU_ASSERT_EQUAL(seg_nattch(s.shmid), 2);
 
-	if ((writer = child_fork()) == 0) {
+	if ((writer = tu_fork()) == 0) {
 		for (uint32_t n = 1; n <= 10000; n++)
 			if (seg_write_ip(&s, 0x0a000000 + n) == -1)
 				_exit(1);
 		_exit(0);
 	}
 	REQUIRE(writer != -1);
-	CU_ASSERT_EQUAL(child_exit(writer, 10000), 0);
+	CU_ASSERT_EQUAL(tu_exit_code(writer, 10000), 0);
 	writer = -1;
 	CU_ASSERT(seg_read_ip(s.hdr, &ip) == 0 && ip == 0x0a000000 + 10000);
 	CU_ASSERT_EQUAL(gen_of(s.hdr), 2 + 2 * 10000);
 	CU_ASSERT_EQUAL(semlock_value(s.semid), 0);
-	child_kill(reader);
+	tu_kill(reader);
 	reader = -1;
 	CU_ASSERT_EQUAL(seg_nattch(s.shmid), 1);
 out:
 	if (reader != -1)
-		child_kill(reader);
+		tu_kill(reader);
 	if (writer != -1)
-		child_kill(writer);
+		tu_kill(writer);
 	close_pipe(p);
 	CU_ASSERT(seg_gone(&s));
 }
@@ -1009,18 +945,18 @@ test_sweep(void)
 
 	/* C: a creator killed between its semget and its shmget. */
 	REQUIRE(touch(keyfile(&mac_c)) == 0);
-	if ((pid = child_fork()) == 0)
+	if ((pid = tu_fork()) == 0)
 		_exit(semlock_create(key_of(&mac_c, 1), 0600) == -1);
 	REQUIRE(pid != -1);
-	CU_ASSERT_EQUAL(child_exit(pid, 5000), 0);
+	CU_ASSERT_EQUAL(tu_exit_code(pid, 5000), 0);
 	/* D: killed between its shmget and writing the header. */
 	REQUIRE(touch(keyfile(&mac_d)) == 0);
-	if ((pid = child_fork()) == 0)
+	if ((pid = tu_fork()) == 0)
 		_exit(semlock_create(key_of(&mac_d, 1), 0600) == -1 ||
 		    shmget(key_of(&mac_d, 1), SEG_SIZE,
 		    IPC_CREAT | IPC_EXCL | 0644) == -1);
 	REQUIRE(pid != -1);
-	CU_ASSERT_EQUAL(child_exit(pid, 5000), 0);
+	CU_ASSERT_EQUAL(tu_exit_code(pid, 5000), 0);
 	/* E: the same shapes, but made by a live process or used. */
 	REQUIRE(touch(keyfile(&mac_e)) == 0);
 	ezero = foreign_shm(&f, key_of(&mac_e, 1), SEG_SIZE, NULL, 0);

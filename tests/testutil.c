@@ -157,6 +157,67 @@ tu_spawn(char *const argv[], const char *out, const char *err)
 	return pid;
 }
 
+pid_t
+tu_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGABRT, SIG_DFL);
+		alarm(20);
+	}
+	return pid;
+}
+
+int
+tu_kill(pid_t pid)
+{
+	int status;
+
+	if (pid <= 0)
+		return -1;
+	(void)kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	untrack(pid);
+	return status;
+}
+
+int
+tu_exit_code(pid_t pid, int timeout_ms)
+{
+	int status = tu_reap(pid, timeout_ms);
+
+	if (status == -1) {
+		(void)tu_kill(pid);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+tu_wait_byte(int fd, int timeout_ms)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	unsigned char	 c;
+
+	if (poll(&pfd, 1, timeout_ms) != 1 || read(fd, &c, 1) != 1)
+		return -1;
+	return c;
+}
+
+void
+tu_say(int fd, char c)
+{
+	ssize_t n = write(fd, &c, 1);
+
+	(void)n;
+}
+
 int
 tu_reap(pid_t pid, int timeout_ms)
 {

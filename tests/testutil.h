@@ -48,6 +48,21 @@ const char *tu_path(const char *name);
  * unless tu_reap() took it first.  Returns the pid or -1.
  */
 pid_t	 tu_spawn(char *const argv[], const char *out, const char *err);
+/*
+ * fork() for a test child that runs test code itself: the child drops
+ * the harness's signal handlers (they would sweep and delete tu_dir)
+ * and cannot outlive a stuck parent by more than 20 s (alarm).
+ */
+pid_t	 tu_fork(void);
+/* SIGKILLs and reaps; returns the wait status or -1. */
+int	 tu_kill(pid_t pid);
+/* Waits for an exit: the exit code, or -1 (the child is then killed). */
+int	 tu_exit_code(pid_t pid, int timeout_ms);
+/* One byte from fd (a child's pipe), or -1 after timeout_ms. */
+int	 tu_wait_byte(int fd, int timeout_ms);
+/* Writes one byte to fd, ignoring errors (a child's progress signal). */
+void	 tu_say(int fd, char c);
+
 /* Waits up to timeout_ms for pid to exit; returns its wait status, or
  * -1 on timeout (the child is left running). */
 int	 tu_reap(pid_t pid, int timeout_ms);
