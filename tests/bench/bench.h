@@ -20,6 +20,9 @@
 
 /* CLOCK_MONOTONIC in ns: the same clock in every process. */
 uint64_t	 bench_now_ns(void);
+/* Reports a deadline (SIGALRM) or an interrupt and exits 124. */
+void		 bench_deadline_exit(const char *tag, int sig)
+		    __attribute__((noreturn));
 
 /* VmRSS of pid (0: this process) in bytes, or -1 where unknown. */
 long long	 bench_rss(pid_t pid);

@@ -64,10 +64,6 @@ static char		 admin_sock[UDS_PATH_MAX + 1];
 static void
 on_deadline(int sig)
 {
-	char	 msg[96];
-	size_t	 n;
-	ssize_t	 w;
-
 	for (int i = 0; i < nkids; i++)
 		if (kids[i].pid > 0 && !kids[i].exited)
 			kill(kids[i].pid, SIGKILL);
@@ -75,22 +71,7 @@ on_deadline(int sig)
 		kill(extra_pid, SIGKILL);
 	if (admin_sock[0] != '\0')
 		unlink(admin_sock);
-	n = strlen(tag);
-	if (n > 40)
-		n = 40;
-	memcpy(msg, "R ", 2);
-	memcpy(msg + 2, tag, n);
-	n += 2;
-	if (sig == SIGALRM) {
-		memcpy(msg + n, "_status timeout\n", 16);
-		n += 16;
-	} else {
-		memcpy(msg + n, "_status interrupted\n", 20);
-		n += 20;
-	}
-	w = write(1, msg, n);
-	(void)w;
-	_exit(124);
+	bench_deadline_exit(tag, sig);
 }
 
 static void

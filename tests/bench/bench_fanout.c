@@ -95,24 +95,8 @@ cleanup(void)
 static void
 on_deadline(int sig)
 {
-	char	 msg[80];
-	size_t	 n = strlen(mode_tag);
-	ssize_t	 w;
-
 	cleanup();
-	memcpy(msg, "R ", 2);
-	memcpy(msg + 2, mode_tag, n);
-	n += 2;
-	if (sig == SIGALRM) {
-		memcpy(msg + n, "_status timeout\n", 16);
-		n += 16;
-	} else {
-		memcpy(msg + n, "_status interrupted\n", 20);
-		n += 20;
-	}
-	w = write(1, msg, n);
-	(void)w;
-	_exit(124);
+	bench_deadline_exit(mode_tag, sig);
 }
 
 static void

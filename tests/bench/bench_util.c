@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,4 +278,30 @@ bench_lines_next(struct bench_lines *l)
 	l->line[n] = '\0';
 	l->off = (size_t)(nl - l->buf) + 1;
 	return l->line;
+}
+
+/*
+ * The end of a deadline or interrupt handler: writes "R TAG_status
+ * timeout" (SIGALRM) or "... interrupted" for the driver script and
+ * exits 124.  Async-signal-safe: only write(2) and _exit(2).
+ */
+void
+bench_deadline_exit(const char *tag, int sig)
+{
+	char		 msg[96];
+	size_t		 n = strlen(tag);
+	const char	*why = sig == SIGALRM ? "_status timeout\n" :
+			    "_status interrupted\n";
+	ssize_t		 w;
+
+	if (n > 40)
+		n = 40;
+	memcpy(msg, "R ", 2);
+	memcpy(msg + 2, tag, n);
+	n += 2;
+	memcpy(msg + n, why, strlen(why));
+	n += strlen(why);
+	w = write(1, msg, n);
+	(void)w;
+	_exit(124);
 }
