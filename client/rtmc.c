@@ -643,7 +643,7 @@ on_error(struct rtmc *h, const struct msg_record *rec)
 	session_lost(h, 1);
 }
 
-#define RTMC_AHEAD	6
+#define RTMC_AHEAD	7
 
 static void
 hint(struct rtmc *h, const struct msg_record *rec)
@@ -659,7 +659,7 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 {
 	struct msg_reader	 rd;
 	struct msg_header	 hdr;
-	struct msg_record	 rec, q[RTMC_AHEAD];
+	struct msg_record	*rec, q[RTMC_AHEAD];
 	const char		*why;
 	int			 applied = 0, nq, qi;
 
@@ -675,27 +675,24 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 	if (h->state != ST_REGISTER && hdr.instance != h->instance)
 		session_lost(h, 1);
 	/*
-	 * Records are decoded RTMC_AHEAD ahead of the one applied, and the
-	 * route table is told about each route as it is decoded, so the
-	 * cache misses of consecutive routes overlap.
+	 * Records are decoded up to RTMC_AHEAD - 1 ahead of the one
+	 * applied, and the route table is told about each route as it is
+	 * decoded, so the cache misses of consecutive routes overlap.  The
+	 * records stay in their slots (272 bytes each: no copies).
 	 */
 	nq = 0;
 	while (nq < RTMC_AHEAD && msg_next(&rd, &q[nq]) == 1)
 		hint(h, &q[nq++]);
 	for (qi = 0; !h->refused && !h->bye && nq > 0;
 	    qi = (qi + 1) % RTMC_AHEAD) {
-		rec = q[qi];
-		if (msg_next(&rd, &q[qi]) == 1)
-			hint(h, &q[qi]);
-		else
-			nq--;
+		rec = &q[qi];
 		h->st.records++;
-		switch (rec.type) {
+		switch (rec->type) {
 		case MSG_SYNC_BEGIN:
-			on_sync_begin(h, &hdr, &rec);
+			on_sync_begin(h, &hdr, rec);
 			break;
 		case MSG_SYNC_END:
-			on_sync_end(h, &hdr, &rec);
+			on_sync_end(h, &hdr, rec);
 			break;
 		case MSG_ROUTE_ADD:
 		case MSG_ROUTE_CHANGE:
@@ -704,20 +701,25 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 		case MSG_ARP_CHANGE:
 		case MSG_ARP_DEL:
 		case MSG_FLUSH:
-			applied += on_change(h, &hdr, &rec);
+			applied += on_change(h, &hdr, rec);
 			break;
 		case MSG_HEARTBEAT:
-			on_heartbeat(h, &hdr, &rec);
+			on_heartbeat(h, &hdr, rec);
 			break;
 		case MSG_GOODBYE:
 			on_goodbye(h);
 			break;
 		case MSG_ERROR:
-			on_error(h, &rec);
+			on_error(h, rec);
 			break;
 		default:
 			break;
 		}
+		/* The slot is free now: the next record goes in it. */
+		if (msg_next(&rd, &q[qi]) == 1)
+			hint(h, &q[qi]);
+		else
+			nq--;
 	}
 	return applied;
 }

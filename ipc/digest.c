@@ -22,6 +22,7 @@
  * each other by accident because their chains start from different
  * constants.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "digest.h"
@@ -40,20 +41,44 @@ mix(uint64_t x)
 	return x;
 }
 
+/* The first k (0..8) bytes of p as a big-endian word, the rest zero. */
+static uint64_t
+be_head(const char *p, size_t k)
+{
+	uint64_t	 w = 0;
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&w, p, sizeof(w));
+	w = __builtin_bswap64(w);
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	memcpy(&w, p, sizeof(w));
+#else
+	for (size_t i = 0; i < 8; i++)
+		w = w << 8 | (uint8_t)p[i];
+#endif
+	return k == 0 ? 0 : k >= 8 ? w : w & ~(UINT64_MAX >> (8 * k));
+}
+
 uint64_t
 digest_route(const struct addr_route *r)
 {
-	uint64_t	 h = DIGEST_DOMAIN_ROUTE, w[2] = { 0, 0 };
-	size_t		 n = strnlen(r->ifname, ADDR_IFNAMSIZ);
+	uint64_t	 h = DIGEST_DOMAIN_ROUTE, w0, w1;
 	uint32_t	 gw = r->has_gw ? r->gw : 0;
+	size_t		 n = 0;
 
-	for (size_t i = 0; i < n; i++)
-		w[i / 8] |= (uint64_t)(uint8_t)r->ifname[i] << (56 - 8 * (i % 8));
+	/* Every client hashes every route it applies: no library calls,
+	 * and the name is read as two whole words. */
+	while (n < ADDR_IFNAMSIZ && r->ifname[n] != '\0')
+		n++;
+	w0 = be_head(r->ifname, n);
+	w1 = be_head(r->ifname + 8, n > 8 ? n - 8 : 0);
 	h = mix(h ^ ((uint64_t)r->dst.addr << 32 |
 	    (uint64_t)r->dst.len << 16 | (uint64_t)(r->has_gw != 0) << 8 | n));
 	h = mix(h ^ gw);
-	h = mix(h ^ w[0]);
-	h = mix(h ^ w[1]);
+	h = mix(h ^ w0);
+	h = mix(h ^ w1);
 	return mix(h ^ 4);
 }
 

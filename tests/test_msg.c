@@ -1954,6 +1954,56 @@ test_digest_known(void)
 	    0x1b85bfc929bdc841ull);
 }
 
+/* The digest as protocol.md words it, one byte at a time. */
+static uint64_t
+ref_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t
+ref_digest_route(const struct addr_route *r)
+{
+	uint64_t	 h = 0x72746d2d726f7574ull, w[2] = { 0, 0 };
+	size_t		 n = 0;
+
+	while (n < sizeof(r->ifname) && r->ifname[n] != '\0')
+		n++;
+	for (size_t i = 0; i < n; i++)
+		w[i / 8] |= (uint64_t)(uint8_t)r->ifname[i] << (56 - 8 * (i % 8));
+	h = ref_mix(h ^ ((uint64_t)r->dst.addr << 32 |
+	    (uint64_t)r->dst.len << 16 | (uint64_t)r->has_gw << 8 | n));
+	h = ref_mix(h ^ (r->has_gw ? r->gw : 0));
+	h = ref_mix(h ^ w[0]);
+	h = ref_mix(h ^ w[1]);
+	return ref_mix(h ^ 4);
+}
+
+static void
+test_digest_names(void)
+{
+	struct addr_route r = droute(IP(192, 0, 2, 0), 24, 1, IP(192, 0, 2, 1),
+	    "");
+	uint64_t	 clean;
+
+	/* Every name length, with junk after the NUL that must not count. */
+	for (size_t n = 1; n < ADDR_IFNAMSIZ; n++) {
+		memset(r.ifname, 0, sizeof(r.ifname));
+		for (size_t i = 0; i < n; i++)
+			r.ifname[i] = (char)('a' + i);
+		clean = digest_route(&r);
+		CU_ASSERT_EQUAL(clean, ref_digest_route(&r));
+		for (size_t i = n + 1; i < ADDR_IFNAMSIZ; i++)
+			r.ifname[i] = (char)0xa5;
+		CU_ASSERT_EQUAL(digest_route(&r), clean);
+	}
+}
+
 static void
 test_digest_order(void)
 {
@@ -2151,6 +2201,7 @@ static const struct tu_test digest_tests[] = {
 	{ "digest_order", test_digest_order },
 	{ "digest_distinct", test_digest_distinct },
 	{ "digest_canonical", test_digest_canonical },
+	{ "digest_names", test_digest_names },
 	{ NULL, NULL }
 };
 
