@@ -186,6 +186,31 @@ test_torn_journal_tail(void)
 }
 
 static void
+test_journal_zeros_ahead(void)
+{
+	struct stat	 st;
+	char		*log;
+	pid_t		 pid = start();
+
+	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
+	CU_ASSERT_EQUAL(admin("route add 10.0.1.0/24 dev eth0"), 0);
+	CU_ASSERT_EQUAL(admin("route del 10.0.0.0/24"), 0);
+	/* Single changes land in zeros written ahead of them... */
+	CU_ASSERT_FATAL(stat(tu_path("rtm.state.journal"), &st) == 0);
+	CU_ASSERT(st.st_size >= 256 * 1024);
+	crash(pid);
+	/* ...which end the journal cleanly: nothing torn, nothing lost. */
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.1.0/24 dev eth0\n");
+	log = tu_slurp(tu_path("rtm.err"));
+	CU_ASSERT(log != NULL && strstr(log, "torn") == NULL);
+	CU_ASSERT(log != NULL && strstr(log, "3 records loaded") != NULL);
+	free(log);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+static void
 test_damaged_snapshot_refused(void)
 {
 	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"), tu_dir,
@@ -326,6 +351,7 @@ static const struct tu_test tests[] = {
 	{ "attached_reader_survives_crash", test_attached_reader_survives_crash },
 	{ "stale_segments_removed", test_stale_segments_removed },
 	{ "torn_journal_tail", test_torn_journal_tail },
+	{ "journal_zeros_ahead", test_journal_zeros_ahead },
 	{ "damaged_snapshot_refused", test_damaged_snapshot_refused },
 	{ "kill_during_batch", test_kill_during_batch },
 	{ "cleanup_after_crash", test_cleanup_after_crash },
