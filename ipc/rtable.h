@@ -83,7 +83,7 @@ size_t	rtable_memory(const struct rtable *t);
  * Calls cb for every route; in addr_route_cmp() order when sorted is 1,
  * in an unspecified order (faster) otherwise.  The table must not be
  * modified during the walk.  A non-zero return from cb stops the walk
- * and is returned.  A sorted walk needs 8 bytes per route of scratch
+ * and is returned.  A sorted walk needs 16 bytes per route of scratch
  * memory: -1 with ENOMEM before any callback when it cannot get them.
  */
 int	rtable_walk(const struct rtable *t, int sorted,

@@ -362,6 +362,8 @@ reply_stats(struct reply_ctx *c)
 	reply_stat(c, "request_errors", st->request_errors);
 	reply_stat(c, "queue_overflows", st->overflows);
 	reply_stat(c, "dumps", st->dumps);
+	reply_stat(c, "dump_builds", st->dump_builds);
+	reply_stat(c, "bulk_dumps", st->bulk_dumps);
 	reply_stat(c, "signals", st->signals);
 	reply_stat(c, "clients_gone", st->clients_gone);
 	reply_stat(c, "route_bytes", rtable_memory(env->routes));
@@ -458,7 +460,8 @@ end:
 	if (st != MSG_ST_OK) {
 		p->failed = 1;
 		env->stats.request_errors++;
-	}
+	} else if (msg_op_mutates(q->op))
+		notify_bulk_count(env, p);
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_REPLY_END;
 	rec.u.reply_end.reqid = q->reqid;
@@ -469,15 +472,33 @@ end:
 	peer_put(env, p, &rec);
 }
 
+#define RTM_AHEAD	8
+
+/* A route request coming up: let the table fetch its memory. */
+static void
+hint(struct rtm *env, const struct msg_record *rec)
+{
+	if (rec->type != MSG_ADMIN_REQ)
+		return;
+	switch (rec->u.admin.op) {
+	case MSG_OP_ROUTE_ADD:
+	case MSG_OP_ROUTE_CHANGE:
+	case MSG_OP_ROUTE_REPLACE:
+	case MSG_OP_ROUTE_DEL:
+		rtable_prefetch(env->routes, &rec->u.admin.route.dst);
+		break;
+	}
+}
+
 static void
 admin_dgram(struct rtm *env, const struct msg_header *h,
     struct msg_reader *rd, const struct uds_peer *from)
 {
-	struct msg_record	 rec;
+	struct msg_record	 q[RTM_AHEAD];
 	struct sender		 s;
 	struct peer		*p;
 	const char		*why = NULL;
-	int			 may_write, known;
+	int			 may_write, known, nq, qi;
 
 	if ((known = identify(env, h, from, "admin", &s, &why)) == -2 &&
 	    (p = peer_find(env, from->path)) != NULL &&
@@ -499,7 +520,17 @@ admin_dgram(struct rtm *env, const struct msg_header *h,
 		peer_free(env, p);
 		p = NULL;
 	}
-	while (msg_next(rd, &rec) == 1) {
+	/*
+	 * Requests are decoded RTM_AHEAD - 1 ahead of the one run, and the
+	 * route table is told about each route then, so in a batch the
+	 * cache misses of consecutive inserts overlap.
+	 */
+	nq = 0;
+	while (nq < RTM_AHEAD && msg_next(rd, &q[nq]) == 1)
+		hint(env, &q[nq++]);
+	for (qi = 0; nq > 0; qi = (qi + 1) % RTM_AHEAD) {
+		struct msg_record *rec = &q[qi];
+
 		if (p == NULL) {
 			struct uds_peer who = *from;
 
@@ -513,7 +544,7 @@ admin_dgram(struct rtm *env, const struct msg_header *h,
 			}
 		}
 		p->last_ns = 0;
-		switch (rec.type) {
+		switch (rec->type) {
 		case MSG_HELLO:
 			p->failed = 0;
 			break;
@@ -521,9 +552,13 @@ admin_dgram(struct rtm *env, const struct msg_header *h,
 			peer_free(env, p);
 			return;
 		case MSG_ADMIN_REQ:
-			run_request(env, p, &rec.u.admin, may_write);
+			run_request(env, p, &rec->u.admin, may_write);
 			break;
 		}
+		if (msg_next(rd, &q[qi]) == 1)
+			hint(env, &q[qi]);
+		else
+			nq--;
 	}
 }
 

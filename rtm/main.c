@@ -325,9 +325,11 @@ shutdown_all(struct rtm *env, int lockfd)
 	char path[PATH_MAX];
 
 	persist_close(env);
+	notify_release(env);
 	notify_goodbye_all(env);
 	while (env->peers)
 		peer_free(env, env->peers);
+	notify_dump_release(env, 1);
 	state_destroy_segments(env);
 	close(env->sock);
 	unlink(env->sockpath);
@@ -396,6 +398,15 @@ loop(struct rtm *env)
 		}
 		timeout = next_beat > now ?
 		    (int)((next_beat - now) / 1000000ULL) + 1 : 0;
+		if (env->hold_since != 0) {
+			unsigned long long end = env->hold_since +
+			    RTM_HOLD_MAX_MS * 1000000ULL;
+			int left = end > now ?
+			    (int)((end - now) / 1000000ULL) + 1 : 0;
+
+			if (left < timeout)
+				timeout = left;
+		}
 		if (poll(pfd, n, timeout) == -1) {
 			if (errno != EINTR)
 				fatal("poll");
@@ -430,6 +441,7 @@ loop(struct rtm *env)
 		}
 		if (pfd[1].revents & POLLIN)
 			control_recv(env);
+		notify_hold_check(env, os_now_ns());
 		/*
 		 * Clients first: once the journal has the changes (they
 		 * survive rtm dying), clients need not wait for the disk.
@@ -454,6 +466,7 @@ loop(struct rtm *env)
 			next_beat = now + RTM_HEARTBEAT_MS * 1000000ULL;
 		}
 		reap_peers(env, now);
+		notify_dump_release(env, 0);
 	}
 	free(pfd);
 	free(who);

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,19 +24,10 @@
 #include "rtable.h"
 #include "rtm.h"
 
-/* Queues the broadcast datagram being filled to every live client. */
-void
-notify_distribute(struct rtm *env)
+/* Queues a finished broadcast datagram to every live client. */
+static void
+distribute(struct rtm *env, struct dgram *d)
 {
-	struct dgram *d = env->bcast;
-
-	if (d == NULL)
-		return;
-	env->bcast = NULL;
-	if (d->count > 0) {
-		struct msg_writer w = { d->data, d->cap, d->len, d->count };
-
-		msg_finish(&w);
 		for (struct peer *p = env->peers; p; p = p->next) {
 			if (p->kind != PEER_CLIENT || p->need_dump || p->gone)
 				continue;
@@ -61,8 +53,184 @@ notify_distribute(struct rtm *env)
 				p->state = MSG_CS_RESYNCING;
 			}
 		}
+}
+
+/* Keeps d back while a bulk batch runs (see notify_hold()). */
+static void
+hold(struct rtm *env, struct dgram *d)
+{
+	if (!env->hold_dump && env->nheld == env->heldcap) {
+		size_t	 ncap = env->heldcap ? env->heldcap * 2 : 64;
+		struct dgram **nv = realloc(env->held, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			env->hold_dump = 1;	/* clients get a dump instead */
+		else {
+			env->held = nv;
+			env->heldcap = ncap;
+		}
+	}
+	if (!env->hold_dump) {
+		d->refs++;
+		env->held[env->nheld++] = d;
+		env->held_bytes += d->len;
+		env->held_records += d->count;
+		/* Past the size of a dump of the whole table, a dump is
+		 * what the clients will get: stop keeping the changes. */
+		if (env->held_bytes > RTM_HOLD_MAX_BYTES ||
+		    env->held_records > 2 * (rtable_count(env->routes) +
+		    mactable_count(env->arp)) + 65536)
+			env->hold_dump = 1;
+	}
+	if (env->hold_dump) {
+		for (size_t i = 0; i < env->nheld; i++)
+			dgram_unref(env->held[i]);
+		env->nheld = 0;
+		env->held_bytes = 0;
+	}
+}
+
+/* Queues the broadcast datagram being filled to every live client. */
+void
+notify_distribute(struct rtm *env)
+{
+	struct dgram *d = env->bcast;
+
+	if (d == NULL)
+		return;
+	env->bcast = NULL;
+	if (d->count > 0) {
+		struct msg_writer w = { d->data, d->cap, d->len, d->count };
+
+		msg_finish(&w);
+		if (env->hold_since != 0)
+			hold(env, d);
+		else {
+			distribute(env, d);
+			env->notified_seq = env->seq;
+		}
 	}
 	dgram_unref(d);
+}
+
+/*
+ * Bulk batches.  A million changes from one rtm-admin -b would reach
+ * every client as a million notifications, each client inserting them
+ * in the batch's (random) order while competing with rtm and the other
+ * clients for the CPUs.  So once an admin session has made
+ * RTM_BULK_MIN changes, the changes that follow are kept back from the
+ * clients until the session ends (or RTM_HOLD_MAX_MS pass, or a flush
+ * comes); then, if they are many compared with the table (at least half
+ * its size), every client gets one shared dump of the result in address
+ * order instead, else the kept datagrams go out as they are.  rtm runs
+ * the batch at its own speed meanwhile; the journal and the admin's
+ * acknowledgements are not affected.  Clients see the batch at its end,
+ * whole, as a resync; their heartbeats carry the last seq they were
+ * sent, so the pause does not look like a loss.
+ */
+void
+notify_hold(struct rtm *env)
+{
+	if (env->hold_since != 0 || env->nclients == 0)
+		return;
+	notify_distribute(env);
+	env->hold_since = os_now_ns();
+	env->notified_seq = env->seq;
+}
+
+void
+notify_release(struct rtm *env)
+{
+	int	 dump;
+
+	if (env->hold_since == 0)
+		return;
+	notify_distribute(env);
+	env->hold_since = 0;
+	dump = env->hold_dump || env->held_records * 2 >=
+	    rtable_count(env->routes) + mactable_count(env->arp);
+	for (size_t i = 0; i < env->nheld; i++) {
+		if (!dump)
+			distribute(env, env->held[i]);
+		dgram_unref(env->held[i]);
+	}
+	if (dump && env->held_records > 0) {
+		env->stats.bulk_dumps++;
+		for (struct peer *p = env->peers; p; p = p->next)
+			if (p->kind == PEER_CLIENT && !p->gone &&
+			    !p->need_dump) {
+				p->need_dump = 1;
+				p->state = MSG_CS_RESYNCING;
+			}
+	}
+	free(env->held);
+	env->held = NULL;
+	env->nheld = env->heldcap = 0;
+	env->held_bytes = 0;
+	env->held_records = 0;
+	env->hold_dump = 0;
+	env->notified_seq = env->seq;
+}
+
+/* An admin session made one more change: bulk from RTM_BULK_MIN on. */
+void
+notify_bulk_count(struct rtm *env, struct peer *p)
+{
+	static size_t	 min;
+
+	if (min == 0)
+		min = rtm_tunable("RTM_BULK_MIN", RTM_BULK_MIN, 1, 1u << 30);
+	if (p->bulk || ++p->changes < min)
+		return;
+	p->bulk = 1;
+	if (env->bulk_sessions++ == 0)
+		notify_hold(env);
+}
+
+/* An admin session ended (or never was bulk). */
+void
+notify_bulk_end(struct rtm *env, struct peer *p)
+{
+	if (!p->bulk)
+		return;
+	p->bulk = 0;
+	if (--env->bulk_sessions == 0)
+		notify_release(env);
+}
+
+/*
+ * A change that must reach the clients now (a flush: SIGUSR1 follows
+ * it): what was kept goes first, the change at once, then keeping
+ * resumes if a bulk session is still running.  Returns 1 when it did
+ * release, for notify_hold_resume().
+ */
+int
+notify_hold_pause(struct rtm *env)
+{
+	if (env->hold_since == 0)
+		return 0;
+	notify_release(env);
+	return 1;
+}
+
+void
+notify_hold_resume(struct rtm *env)
+{
+	notify_distribute(env);
+	if (env->bulk_sessions > 0)
+		notify_hold(env);
+}
+
+/* Called every loop turn: a hold lasts RTM_HOLD_MAX_MS at most. */
+void
+notify_hold_check(struct rtm *env, unsigned long long now)
+{
+	if (env->hold_since != 0 &&
+	    now - env->hold_since >= RTM_HOLD_MAX_MS * 1000000ULL) {
+		notify_release(env);
+		if (env->bulk_sessions > 0)
+			notify_hold(env);
+	}
 }
 
 void
@@ -98,30 +266,72 @@ notify_record(struct rtm *env, const struct msg_record *r)
 		}
 }
 
+/*
+ * Dumps.  A dump is built once and shared: the datagrams of a dump at
+ * the current seq are kept (env->dump) and queued by reference to
+ * every client that needs one before the tables change, so 64 clients
+ * resyncing after a restart cost one walk and one copy of the bytes,
+ * not 64.  Routes go out in address order: a client inserting them in
+ * that order touches its route table's memory nearly sequentially,
+ * which costs it about half as much as the random order of the table's
+ * records (tests/bench/rtable_bench.c, 16 processes at once).
+ */
 struct dump_ctx {
 	struct rtm	*env;
-	struct peer	*peer;
+	struct dgram	**v;
+	size_t		 n, cap;
 	int		 failed;
 };
 
 static int
+dump_put(struct dump_ctx *c, const struct msg_record *r)
+{
+	struct dgram		*d;
+	struct msg_writer	 w;
+
+	for (int tries = 0; tries < 2; tries++) {
+		if (c->n == 0 || tries > 0) {
+			if (c->n == c->cap) {
+				size_t	 ncap = c->cap ? c->cap * 2 : 16;
+				struct dgram **nv = realloc(c->v,
+				    ncap * sizeof(*nv));
+
+				if (nv == NULL)
+					return c->failed = -1;
+				c->v = nv;
+				c->cap = ncap;
+			}
+			if ((d = dgram_new(c->env, MSG_CHAN_NOTIFY)) == NULL)
+				return c->failed = -1;
+			c->v[c->n++] = d;
+		}
+		d = c->v[c->n - 1];
+		w = (struct msg_writer){ d->data, d->cap, d->len, d->count };
+		if (msg_put(&w, r) == 0) {
+			d->len = w.len;
+			d->count = w.count;
+			return 0;
+		}
+		if (errno != ENOSPC)
+			return c->failed = -1;
+	}
+	return c->failed = -1;
+}
+
+static int
 dump_route(const struct addr_route *r, void *arg)
 {
-	struct dump_ctx		*c = arg;
 	struct msg_record	 rec;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_ROUTE_ADD;
 	rec.u.route.route = *r;
-	if (peer_put(c->env, c->peer, &rec) == -1)
-		return c->failed = -1;
-	return 0;
+	return dump_put(arg, &rec);
 }
 
 static int
 dump_arp(const struct addr_mac *mac, void *value, void *arg)
 {
-	struct dump_ctx		*c = arg;
 	struct arp_entry	*e = value;
 	struct msg_record	 rec;
 
@@ -130,8 +340,70 @@ dump_arp(const struct addr_mac *mac, void *value, void *arg)
 	rec.u.arp.mac = *mac;
 	rec.u.arp.key = (int32_t)e->seg.key;
 	rec.u.arp.shmid = e->seg.shmid;
-	if (peer_put(c->env, c->peer, &rec) == -1)
-		return c->failed = -1;
+	return dump_put(arg, &rec);
+}
+
+static void
+dump_free(struct dgram **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dgram_unref(v[i]);
+	free(v);
+}
+
+/* Forgets the kept dump once no client queue holds it any more. */
+void
+notify_dump_release(struct rtm *env, int force)
+{
+	if (env->dump == NULL)
+		return;
+	if (!force && env->dump_seq == env->seq &&
+	    env->dump_instance == env->instance && env->dump[0]->refs > 1)
+		return;
+	dump_free(env->dump, env->ndump);
+	env->dump = NULL;
+	env->ndump = 0;
+}
+
+/* Builds the dump of both tables at the current seq. */
+static int
+dump_build(struct rtm *env)
+{
+	struct dump_ctx		 c = { env, NULL, 0, 0, 0 };
+	struct msg_record	 rec;
+	struct msg_writer	 w;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_SYNC_BEGIN;
+	rec.u.sync_begin.seq = env->seq;
+	rec.u.sync_begin.nroutes = (uint32_t)rtable_count(env->routes);
+	rec.u.sync_begin.narp = (uint32_t)mactable_count(env->arp);
+	dump_put(&c, &rec);
+	if (c.failed == 0 &&
+	    rtable_walk(env->routes, 1, dump_route, &c) == -1)
+		c.failed = -1;
+	if (c.failed == 0)
+		mactable_walk(env->arp, 0, dump_arp, &c);
+	memset(&rec, 0, sizeof(rec));
+	rec.type = MSG_SYNC_END;
+	rec.u.sync_end.seq = env->seq;
+	rec.u.sync_end.digest = state_digest(env);
+	if (c.failed == 0)
+		dump_put(&c, &rec);
+	if (c.failed) {
+		dump_free(c.v, c.n);
+		return -1;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		w = (struct msg_writer){ c.v[i]->data, c.v[i]->cap,
+		    c.v[i]->len, c.v[i]->count };
+		msg_finish(&w);
+	}
+	env->dump = c.v;
+	env->ndump = c.n;
+	env->dump_seq = env->seq;
+	env->dump_instance = env->instance;
+	env->stats.dump_builds++;
 	return 0;
 }
 
@@ -139,38 +411,51 @@ dump_arp(const struct addr_mac *mac, void *value, void *arg)
 int
 notify_dump(struct rtm *env, struct peer *p)
 {
-	struct msg_record	 rec;
-	struct dump_ctx		 c = { env, p, 0 };
+	size_t		 bytes = 0;
+
+	int		 built = 0;
 
 	notify_distribute(env);
 	peer_drop_queue(p);
+	if (env->hold_since != 0) {
+		/* Mid-batch: the dump comes when the batch ends. */
+		p->need_dump = 1;
+		p->state = MSG_CS_RESYNCING;
+		return 0;
+	}
 	p->need_dump = 0;
 	p->state = MSG_CS_SYNCING;
 	p->digest_ok = 0;
 	env->stats.dumps++;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.type = MSG_SYNC_BEGIN;
-	rec.u.sync_begin.seq = env->seq;
-	rec.u.sync_begin.nroutes = (uint32_t)rtable_count(env->routes);
-	rec.u.sync_begin.narp = (uint32_t)mactable_count(env->arp);
-	if (peer_put(env, p, &rec) == -1)
-		goto fail;
-	rtable_walk(env->routes, 0, dump_route, &c);
-	if (c.failed == 0)
-		mactable_walk(env->arp, 0, dump_arp, &c);
-	if (c.failed)
-		goto fail;
-	memset(&rec, 0, sizeof(rec));
-	rec.type = MSG_SYNC_END;
-	rec.u.sync_end.seq = env->seq;
-	rec.u.sync_end.digest = state_digest(env);
-	if (peer_put(env, p, &rec) == -1)
-		goto fail;
+	notify_dump_release(env, env->dump != NULL &&
+	    (env->dump_seq != env->seq || env->dump_instance != env->instance));
+	if (env->dump == NULL) {
+		if (dump_build(env) == -1)
+			goto fail;
+		built = 1;
+	}
+	for (size_t i = 0; i < env->ndump; i++) {
+		peer_enqueue(env, p, env->dump[i]);
+		if (p->need_dump)
+			goto fail;	/* peer_enqueue() ran out of memory */
+		bytes += env->dump[i]->len;
+	}
 	/* The dump may be large; the bound is on what comes after it. */
-	p->qlimit = peer_queue_max() + p->qbytes +
-	    (p->open ? p->open->len : 0);
+	p->qlimit = peer_queue_max() + bytes;
 	p->last_sent_seq = env->seq;
+	/*
+	 * Every other client waiting for a dump gets this one now, rather
+	 * than a build of its own when its socket drains a turn later,
+	 * when the tables may have changed: one build per round, whatever
+	 * the number of clients.  (A stopped client keeps the shared
+	 * datagrams referenced until it drains them or overflows.)
+	 */
+	if (built)
+		for (struct peer *o = env->peers; o; o = o->next)
+			if (o != p && o->kind == PEER_CLIENT && o->need_dump &&
+			    !o->gone)
+				notify_dump(env, o);
 	return 0;
 fail:
 	log_warnx("client %d: cannot build dump; will retry", (int)p->pid);
@@ -192,7 +477,8 @@ notify_heartbeat(struct rtm *env)
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_HEARTBEAT;
-	rec.u.heartbeat.seq = env->seq;
+	/* While changes are kept back, the last seq clients were sent. */
+	rec.u.heartbeat.seq = env->hold_since ? env->notified_seq : env->seq;
 	for (struct peer *p = env->peers; p; p = p->next)
 		if (p->kind == PEER_CLIENT && !p->need_dump && !p->gone &&
 		    p->qlen == 0)

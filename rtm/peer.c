@@ -85,6 +85,27 @@ dgram_finish(struct dgram *d)
 }
 
 /*
+ * A size rtm reads from its environment once, for tests and tuning:
+ * def unless $name is a decimal number in [min, max] (else a warning).
+ */
+size_t
+rtm_tunable(const char *name, size_t def, size_t min, size_t max)
+{
+	const char	*s;
+	char		*end;
+	unsigned long long v;
+
+	if ((s = getenv(name)) == NULL || *s == '\0')
+		return def;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == 0 && *end == '\0' && v >= min && v <= max)
+		return (size_t)v;
+	log_warnx("%s=%s: not %zu..%zu; using %zu", name, s, min, max, def);
+	return def;
+}
+
+/*
  * How far a client may fall behind before its queue is dropped for a
  * dump: RTM_QUEUE_MAX bytes, or $RTM_QUEUE_MAX (64 KiB .. 1 GiB) when
  * set, which lets tests reach the overflow with a small burst.
@@ -93,23 +114,10 @@ size_t
 peer_queue_max(void)
 {
 	static size_t	 max;
-	const char	*s;
-	char		*end;
-	unsigned long long v;
 
-	if (max != 0)
-		return max;
-	max = RTM_QUEUE_MAX;
-	if ((s = getenv("RTM_QUEUE_MAX")) != NULL && *s != '\0') {
-		errno = 0;
-		v = strtoull(s, &end, 10);
-		if (errno == 0 && *end == '\0' && v >= (64u << 10) &&
-		    v <= (1u << 30))
-			max = (size_t)v;
-		else
-			log_warnx("RTM_QUEUE_MAX=%s: not 65536..1073741824 "
-			    "bytes; using %zu", s, max);
-	}
+	if (max == 0)
+		max = rtm_tunable("RTM_QUEUE_MAX", RTM_QUEUE_MAX, 64u << 10,
+		    1u << 30);
 	return max;
 }
 
@@ -182,8 +190,10 @@ peer_free(struct rtm *env, struct peer *p)
 		p->next->prev = p->prev;
 	if (p->kind == PEER_CLIENT)
 		env->nclients--;
-	else
+	else {
 		env->nadmins--;
+		notify_bulk_end(env, p);
+	}
 	peer_drop_queue(p);
 	free(p->q);
 	close(p->fd);

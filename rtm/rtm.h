@@ -23,6 +23,9 @@
 #define RTM_HEARTBEAT_MS	1000
 #define RTM_DIGEST_RING		65536	/* remembered (seq, digest) pairs */
 #define RTM_QUEUE_MAX		(16u << 20)	/* bytes queued beyond a dump */
+#define RTM_BULK_MIN		4096	/* changes that make a session bulk */
+#define RTM_HOLD_MAX_MS		5000	/* changes kept back at most */
+#define RTM_HOLD_MAX_BYTES	(64u << 20)	/* then a dump instead */
 #define RTM_ADMIN_QUEUE_MAX	(512u << 20)
 #define RTM_PEER_SNDBUF		(4 << 20)
 
@@ -71,6 +74,8 @@ struct peer {
 
 	/* Admin session state. */
 	int		 failed;	/* a request of the session failed */
+	size_t		 changes;	/* mutating requests so far */
+	int		 bulk;		/* counted in rtm.bulk_sessions */
 	unsigned long long last_ns;
 };
 
@@ -84,6 +89,8 @@ struct rtm_stats {
 	uint64_t	 request_errors;
 	uint64_t	 overflows;
 	uint64_t	 dumps;
+	uint64_t	 dump_builds;
+	uint64_t	 bulk_dumps;
 	uint64_t	 clients_gone;
 	uint64_t	 signals;
 	uint64_t	 adopted;
@@ -119,6 +126,18 @@ struct rtm {
 	unsigned	 nclients;
 	unsigned	 nadmins;
 	struct dgram	*bcast;		/* notifications of this turn */
+	struct dgram	**dump;		/* the dump at dump_seq, shared */
+	size_t		 ndump;
+	uint64_t	 dump_seq;
+	uint64_t	 dump_instance;
+	unsigned	 bulk_sessions;	/* admin sessions past RTM_BULK_MIN */
+	unsigned long long hold_since;	/* changes kept back since, or 0 */
+	struct dgram	**held;
+	size_t		 nheld, heldcap;
+	size_t		 held_bytes;
+	uint64_t	 held_records;
+	int		 hold_dump;	/* too many kept: clients get a dump */
+	uint64_t	 notified_seq;	/* last seq clients were sent */
 	uint64_t	 dgram_seq;
 
 	struct persist	*persist;	/* NULL: not durable */
@@ -180,6 +199,7 @@ void	peer_enqueue(struct rtm *, struct peer *, struct dgram *);
 void	peer_send(struct rtm *, struct peer *);
 void	peer_drop_queue(struct peer *);
 size_t	peer_queue_max(void);
+size_t	rtm_tunable(const char *name, size_t def, size_t min, size_t max);
 void	peer_header(struct rtm *, uint8_t chan, struct msg_header *);
 struct dgram *dgram_new(struct rtm *, uint8_t chan);
 void	dgram_unref(struct dgram *);
@@ -190,6 +210,14 @@ void	notify_distribute(struct rtm *);
 void	notify_flush_all(struct rtm *);
 void	notify_flush_kind(struct rtm *, enum peer_kind);
 int	notify_dump(struct rtm *, struct peer *);
+void	notify_dump_release(struct rtm *, int force);
+void	notify_hold(struct rtm *);
+void	notify_release(struct rtm *);
+void	notify_bulk_count(struct rtm *, struct peer *);
+void	notify_bulk_end(struct rtm *, struct peer *);
+int	notify_hold_pause(struct rtm *);
+void	notify_hold_resume(struct rtm *);
+void	notify_hold_check(struct rtm *, unsigned long long now);
 void	notify_heartbeat(struct rtm *);
 void	notify_announce(struct rtm *);
 void	notify_goodbye_all(struct rtm *);

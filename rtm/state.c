@@ -308,6 +308,7 @@ void
 state_flush(struct rtm *env, uint8_t what)
 {
 	struct msg_record rec;
+	int		  paused = notify_hold_pause(env);
 
 	persist_flush(env, what);
 	if (what & MSG_FLUSH_ROUTE) {
@@ -324,6 +325,9 @@ state_flush(struct rtm *env, uint8_t what)
 	for (struct peer *p = env->peers; p; p = p->next)
 		if (p->kind == PEER_CLIENT)
 			p->signal_flush = 1;
+	/* The flush and its signal must not wait for a bulk batch. */
+	if (paused)
+		notify_hold_resume(env);
 }
 
 /*

@@ -324,18 +324,27 @@ rtm_show(void)
 	return s;
 }
 
+/* A counter from rtm-admin stats. */
+static unsigned long long
+rtm_stat(const char *name)
+{
+	char			 key[64];
+	const char		*p;
+	unsigned long long	 v = ~0ULL;
+
+	CU_ASSERT(admin("stats") == 0);
+	snprintf(key, sizeof(key), "\n%s ", name);
+	if ((p = strstr(out, key)) != NULL)
+		sscanf(p + strlen(key), "%llu", &v);
+	else if (strncmp(out, key + 1, strlen(key + 1)) == 0)
+		sscanf(out + strlen(key + 1), "%llu", &v);
+	return v;
+}
+
 static uint64_t
 rtm_seq(void)
 {
-	const char		*p;
-	unsigned long long	 v = 0;
-
-	CU_ASSERT(admin("stats") == 0);
-	if ((p = strstr(out, "\nseq ")) != NULL)
-		sscanf(p + 5, "%llu", &v);
-	else if (strncmp(out, "seq ", 4) == 0)
-		sscanf(out + 4, "%llu", &v);
-	return v;
+	return rtm_stat("seq");
 }
 
 /* H: the handle of the test process itself, fed from the wait loops. */
@@ -504,6 +513,18 @@ handle_tables(struct rtmc *h)
 
 /* Tests. */
 
+/* H's mirror is want, at rtm's seq; *st gets H's counters. */
+static void
+handle_is(const char *want, struct rtmc_stats *st)
+{
+	char	*got = handle_tables(H);
+
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	rtmc_stats(H, st);
+	CU_ASSERT(st->seq == rtm_seq());
+}
+
 static void
 test_clients_converge(void)
 {
@@ -523,11 +544,7 @@ test_clients_converge(void)
 	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
 	want = rtm_tables();
 	/* The test's own mirror. */
-	got = handle_tables(H);
-	CU_ASSERT_STRING_EQUAL(got, want);
-	free(got);
-	rtmc_stats(H, &st);
-	CU_ASSERT(st.seq == rtm_seq());
+	handle_is(want, &st);
 	CU_ASSERT(st.gaps == 0);
 	/* Each monitor's lines replay to rtm's tables. */
 	for (int i = 0; i < NMON; i++) {
@@ -1257,6 +1274,106 @@ test_gap_resync(void)
 	close_handle();
 }
 
+/* rtm-admin -b of route i (add) or (del) for i in [from, from + n). */
+static void
+batch(int from, int n, int add)
+{
+	static char	 script[256 * 1024];
+	size_t		 len = 0;
+
+	for (int i = from; i < from + n; i++)
+		len += add ? (size_t)snprintf(script + len,
+		    sizeof(script) - len, "route add 10.%d.%d.0/24 dev eth%d\n",
+		    i / 250, i % 250, i % 4) :
+		    (size_t)snprintf(script + len, sizeof(script) - len,
+		    "route del 10.%d.%d.0/24\n", i / 250, i % 250);
+	CU_ASSERT_FATAL(len < sizeof(script));
+	CU_ASSERT(run("admin/rtm-admin", script, "-b -") == 0);
+}
+
+/*
+ * Bulk batches (RTM_BULK_MIN 50 here): a big one reaches the clients as
+ * one shared dump at its end; one that changes little next to the
+ * tables is streamed after all; a flush inside one goes out at once.
+ * Every time, every client converges to rtm's tables.
+ */
+static void
+test_bulk_batch(void)
+{
+	struct want_clients	 w = { .n = 0 };
+	struct rtmc_stats	 st;
+	unsigned long long	 bulk, builds, dumps;
+	char			*want, *got, *mo;
+	int			 nresync;
+
+	setenv("RTM_BULK_MIN", "50", 1);
+	start_rtm();
+	unsetenv("RTM_BULK_MIN");
+	batch(0, 20, 1);
+	for (int i = 0; i < 2; i++)
+		w.pids[w.n++] = start_monitor(i, 0);
+	H = open_handle();
+	w.pids[w.n++] = getpid();
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	bulk = rtm_stat("bulk_dumps");
+	builds = rtm_stat("dump_builds");
+	dumps = rtm_stat("dumps");
+	CU_ASSERT(bulk == 0);
+
+	/* 400 changes on a table of 20: one dump for the three clients. */
+	batch(20, 380, 1);
+	batch(100, 20, 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	CU_ASSERT_EQUAL(rtm_stat("bulk_dumps"), bulk + 1);
+	CU_ASSERT_EQUAL(rtm_stat("dump_builds"), builds + 1);
+	CU_ASSERT_EQUAL(rtm_stat("dumps"), dumps + 3);
+	want = rtm_tables();
+	handle_is(want, &st);
+	CU_ASSERT(st.dumps == 2);
+	for (int i = 0; i < 2; i++) {
+		mo = monitor_output(i);
+		CU_ASSERT_FATAL(mo != NULL);
+		got = replay(mo, "resync", &nresync);
+		CU_ASSERT_EQUAL(nresync, 1);
+		CU_ASSERT_STRING_EQUAL(got, want);
+		/* The first 50 changes were streamed before the batch
+		 * turned bulk, the rest came in the dump. */
+		CU_ASSERT(strstr(mo, "route add 10.0.20.0/24 dev eth0\n") <
+		    strstr(mo, "resync\n"));
+		free(got);
+		free(mo);
+	}
+	free(want);
+
+	/* 60 changes on a table of 380: bulk, but streamed in the end. */
+	batch(400, 60, 1);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	CU_ASSERT_EQUAL(rtm_stat("bulk_dumps"), bulk + 1);
+	rtmc_stats(H, &st);
+	CU_ASSERT(st.dumps == 2);
+
+	/* A flush in the middle of a bulk batch is not held back. */
+	batch(600, 100, 1);
+	CU_ASSERT(run("admin/rtm-admin", "route flush\n"
+	    "route add 192.0.2.0/24 dev eth9\n", "-b -") == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	want = rtm_tables();
+	for (int i = 0; i < 2; i++) {
+		mo = monitor_output(i);
+		CU_ASSERT_FATAL(mo != NULL);
+		got = replay(mo, NULL, NULL);
+		CU_ASSERT_STRING_EQUAL(got, want);
+		CU_ASSERT(strstr(mo, "\nflush route\n") != NULL);
+		free(got);
+		free(mo);
+	}
+	got = handle_tables(H);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	free(want);
+	close_handle();
+}
+
 static void
 test_monitor_json(void)
 {
@@ -1318,6 +1435,7 @@ static const struct tu_test tests[] = {
 	{ "flush_signal", test_flush_signal },
 	{ "goodbye", test_goodbye },
 	{ "gap_resync", test_gap_resync },
+	{ "bulk_batch", test_bulk_batch },
 	{ "rtm_killed_and_restarted", test_rtm_killed_and_restarted },
 	{ "monitor_json", test_monitor_json },
 	{ "usage", test_usage },
