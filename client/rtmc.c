@@ -663,7 +663,9 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 	const char		*why;
 	int			 applied = 0, nq, qi;
 
-	if (msg_open(&rd, buf, len, &hdr, &why) == -1 ||
+	/* Records are checked as they are applied (one decode, not two);
+	 * a bad one stops the datagram and costs a resync. */
+	if (msg_open_stream(&rd, buf, len, &hdr, &why) == -1 ||
 	    hdr.chan != MSG_CHAN_NOTIFY) {
 		h->st.malformed++;
 		return 0;
@@ -720,6 +722,12 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 			hint(h, &q[qi]);
 		else
 			nq--;
+	}
+	if (!msg_done(&rd) && !h->refused && !h->bye) {
+		/* What followed the bad record is lost: start over. */
+		h->st.malformed++;
+		if (h->state == ST_SYNCED || h->state == ST_LOADING)
+			request_resync(h, 0);
 	}
 	return applied;
 }

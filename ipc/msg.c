@@ -298,13 +298,12 @@ get_admin(const uint8_t *b, struct msg_admin_req *a, const char **why)
 }
 
 /*
- * Validates the record of n bytes at p (4 <= n, all n bytes readable)
- * on channel chan, and unpacks it into *r.  Only the fields of r's type
- * are written.
+ * Checks the frame of the record of n bytes at p (4 <= n, all n bytes
+ * readable) on channel chan: its type is allowed there and its length
+ * is the type's.  The fields are rec_decode()'s business.
  */
 static int
-rec_decode(const uint8_t *p, size_t n, uint8_t chan, struct msg_record *r,
-    const char **why)
+rec_frame(const uint8_t *p, size_t n, uint8_t chan, const char **why)
 {
 	const uint8_t	*b = p + MSG_REC_HDR_LEN;
 	size_t		 blen = n - MSG_REC_HDR_LEN, want;
@@ -330,7 +329,24 @@ rec_decode(const uint8_t *p, size_t n, uint8_t chan, struct msg_record *r,
 	}
 	if (blen != want)
 		return bad(why, "bad record length");
+	return 0;
+}
 
+/*
+ * Validates the record of n bytes at p (4 <= n, all n bytes readable)
+ * on channel chan, and unpacks it into *r.  Only the fields of r's type
+ * are written.
+ */
+static int
+rec_decode(const uint8_t *p, size_t n, uint8_t chan, struct msg_record *r,
+    const char **why)
+{
+	const uint8_t	*b = p + MSG_REC_HDR_LEN;
+	size_t		 blen = n - MSG_REC_HDR_LEN;
+	uint16_t	 type = get16(p);
+
+	if (rec_frame(p, n, chan, why) == -1)
+		return -1;
 	r->type = type;
 	switch (type) {
 	case MSG_HELLO:
@@ -660,9 +676,9 @@ msg_finish(struct msg_writer *w)
 	return w->len;
 }
 
-int
-msg_open(struct msg_reader *rd, const void *buf, size_t len,
-    struct msg_header *h, const char **why)
+static int
+open_reader(struct msg_reader *rd, const void *buf, size_t len,
+    struct msg_header *h, const char **why, int deep)
 {
 	struct msg_record scratch;
 	const uint8_t	*b = buf, *p, *end;
@@ -719,7 +735,8 @@ msg_open(struct msg_reader *rd, const void *buf, size_t len,
 			return bad(why, "record length too short");
 		if (n > (size_t)(end - p))
 			return bad(why, "record overruns datagram");
-		if (rec_decode(p, n, hd.chan, &scratch, why) == -1)
+		if (deep ? rec_decode(p, n, hd.chan, &scratch, why) == -1 :
+		    rec_frame(p, n, hd.chan, why) == -1)
 			return -1;
 		p += n;
 	}
@@ -730,6 +747,26 @@ msg_open(struct msg_reader *rd, const void *buf, size_t len,
 	rd->left = hd.count;
 	rd->chan = hd.chan;
 	return 0;
+}
+
+int
+msg_open(struct msg_reader *rd, const void *buf, size_t len,
+    struct msg_header *h, const char **why)
+{
+	return open_reader(rd, buf, len, h, why, 1);
+}
+
+int
+msg_open_stream(struct msg_reader *rd, const void *buf, size_t len,
+    struct msg_header *h, const char **why)
+{
+	return open_reader(rd, buf, len, h, why, 0);
+}
+
+int
+msg_done(const struct msg_reader *rd)
+{
+	return rd->left == 0 && rd->p == rd->end;
 }
 
 #define REC_USIZE(m)	(offsetof(struct msg_record, u) + \

@@ -291,11 +291,25 @@ struct msg_reader {
 int	 msg_open(struct msg_reader *rd, const void *buf, size_t len,
 	    struct msg_header *h, const char **why);
 /*
+ * msg_open() checking only the header and the framing (each record's
+ * type allowed on the channel, its length, the count), so that a
+ * receiver that can act on a datagram's records one by one decodes
+ * them once, not twice: msg_next() still checks each record in full
+ * and stops at the first bad one, which msg_done() then tells.  For
+ * streams where acting on the records before a bad one is harmless
+ * (rtm's notifications: a client follows by seq, and resyncs).
+ */
+int	 msg_open_stream(struct msg_reader *rd, const void *buf, size_t len,
+	    struct msg_header *h, const char **why);
+/*
  * Unpacks the next record: 1 when *r was filled, 0 at the end.  Fields
  * the record does not carry are zero.  The buffer must stay unchanged
- * since msg_open(); if it changed into something invalid, 0.
+ * since msg_open(); if it changed into something invalid, 0.  Every
+ * record is checked in full as it is unpacked.
  */
 int	 msg_next(struct msg_reader *rd, struct msg_record *r);
+/* 1 when msg_next() has returned every record, all of them valid. */
+int	 msg_done(const struct msg_reader *rd);
 
 const char *msg_type_name(uint16_t type);
 const char *msg_status_str(uint16_t status);	/* "entry exists", ... */

@@ -1218,6 +1218,25 @@ test_malformed(void)
 	send_one(c[0]);
 	CU_ASSERT(rtmc_dispatch(h) == 1);
 	CU_ASSERT(has_route(h, "10.0.0.1", "10.0.0.0/8 dev eth0"));
+
+	/*
+	 * Records are checked as they are applied: a record framed right
+	 * but with a bad field (a space in the interface name) stops the
+	 * datagram there.  What came before it stays applied, in order;
+	 * what it and the rest said is lost, so the client asks for a dump.
+	 */
+	c[0] = rec_route(MSG_ROUTE_ADD, 2, "30.0.0.0/8", NULL, "eth0");
+	c[1] = rec_route(MSG_ROUTE_ADD, 3, "40.0.0.0/8", NULL, "eth0");
+	len = build(buf, sizeof(buf), MSG_CHAN_NOTIFY, F.instance, c, 2);
+	CU_ASSERT_FATAL(len > MSG_HDR_LEN + 8);
+	/* Record header 4, seq 8, prefix 4, length 1, flags 1, gateway 4. */
+	buf[MSG_HDR_LEN + msg_record_size(&c[0]) + 22] = ' ';
+	CU_ASSERT(uds_sendto(F.sock, F.client, buf, len) == 0);
+	CU_ASSERT(rtmc_dispatch(h) == 1);
+	CU_ASSERT(stats(h).malformed == 5);
+	CU_ASSERT(has_route(h, "30.0.0.1", "30.0.0.0/8 dev eth0"));
+	CU_ASSERT(has_route(h, "40.0.0.1", NULL));
+	CU_ASSERT(stats(h).gaps == 1 && stats(h).synced == 0);
 	rtmc_close(h);
 	fake_done();
 }

@@ -73,6 +73,47 @@ open_copy(const uint8_t *buf, size_t len, struct msg_header *h,
 	return rc;
 }
 
+/*
+ * msg_open_stream() + msg_next() against msg_open() + msg_next() on
+ * the same bytes: the same records, complete exactly when msg_open()
+ * accepts the datagram, and a datagram it refuses is either refused
+ * at once or stops before its end.  1 when they agree.
+ */
+static int
+stream_agrees(const uint8_t *buf, size_t len, int deep_ok)
+{
+	struct msg_reader	 a, b;
+	struct msg_record	 x, y;
+	uint8_t			*copy = malloc(len ? len : 1);
+	int			 ok = 1, nx, ny;
+
+	if (copy == NULL)
+		return 0;
+	memcpy(copy, buf, len);
+	if (msg_open_stream(&b, copy, len, NULL, NULL) == -1) {
+		free(copy);
+		return !deep_ok;
+	}
+	if (deep_ok && msg_open(&a, copy, len, NULL, NULL) == -1)
+		ok = 0;
+	for (;;) {
+		/* msg_next() clears only what the record's type uses. */
+		memset(&x, 0, sizeof(x));
+		memset(&y, 0, sizeof(y));
+		ny = msg_next(&b, &y);
+		nx = deep_ok ? msg_next(&a, &x) : ny;
+		if (nx != ny || (deep_ok && nx == 1 &&
+		    (x.type != y.type || memcmp(&x, &y, sizeof(x)) != 0)))
+			ok = 0;
+		if (ny != 1)
+			break;
+	}
+	if (msg_done(&b) != deep_ok)
+		ok = 0;
+	free(copy);
+	return ok;
+}
+
 /* The channel matrix, restated here rather than taken from msg.c. */
 static int
 allowed(uint8_t chan, uint16_t type)
@@ -1801,6 +1842,11 @@ test_mutation(void)
 			len -= (size_t)(rnd(&s) % 64) % len;
 		errno = 0;
 		rc = open_copy(m, len, NULL, &why);
+		if (!stream_agrees(m, len, rc == 0)) {
+			fprintf(stderr, "mutation %d: msg_open_stream() "
+			    "disagrees\n", i);
+			CU_FAIL_FATAL("stream reader disagrees");
+		}
 		if (rc == -1) {
 			if (errno != EBADMSG && errno != EPROTONOSUPPORT)
 				CU_FAIL_FATAL("unexpected errno");
