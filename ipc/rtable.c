@@ -164,7 +164,19 @@ struct rt_if {
 	uint32_t	ref;			/* free: next free slot + 1 */
 };
 
+/*
+ * The last names looked up, by a cheap hash of their two key words:
+ * tables use a handful of interfaces, and every insert looks one up.
+ */
+#define RT_IFCACHE	8
+
+struct rt_ifcache {
+	uint64_t	 a, b;		/* the key's two words */
+	uint32_t	 x;		/* slot + 1; 0: empty */
+};
+
 struct rt_iftab {
+	struct rt_ifcache cache[RT_IFCACHE];
 	struct rt_if	*v;
 	uint16_t	*h;		/* slot + 1, open addressing */
 	uint32_t	 n;		/* slots ever used, live or free */
@@ -552,6 +564,34 @@ if_hresize(struct rt_iftab *f, uint32_t cap)
 	return 0;
 }
 
+static struct rt_ifcache *
+if_cache_slot(struct rt_iftab *f, uint64_t a, uint64_t b)
+{
+	return &f->cache[((a ^ b) * 0x9e3779b97f4a7c15ull) >> 61];
+}
+
+/* if_find() for a lookup, through the cache. */
+static long
+if_lookup(struct rt_iftab *f, const char key[ADDR_IFNAMSIZ])
+{
+	struct rt_ifcache *c;
+	uint64_t	 a, b;
+	uint32_t	 pos;
+	long		 x;
+
+	memcpy(&a, key, sizeof(a));
+	memcpy(&b, key + sizeof(a), sizeof(b));
+	c = if_cache_slot(f, a, b);
+	if (c->x != 0 && c->a == a && c->b == b)
+		return (long)c->x - 1;
+	if ((x = if_find(f, key, &pos)) != -1) {
+		c->a = a;
+		c->b = b;
+		c->x = (uint32_t)x + 1;
+	}
+	return x;
+}
+
 static void
 if_free(struct rt_iftab *f)
 {
@@ -619,6 +659,8 @@ if_release(struct rt_iftab *f, uint16_t x)
 
 	if (--f->v[x].ref != 0)
 		return;
+	/* The slot will be reused: no cached lookup may lead to it. */
+	memset(f->cache, 0, sizeof(f->cache));
 	if (--f->live == 0) {
 		if_free(f);
 		return;
@@ -647,14 +689,12 @@ if_release(struct rt_iftab *f, uint16_t x)
  * in *found; -1 with EINVAL for an invalid route.
  */
 static int
-rt_route_check(const struct rtable *t, const struct addr_route *r,
+rt_route_check(struct rtable *t, const struct addr_route *r,
     char key[ADDR_IFNAMSIZ], long *found)
 {
-	uint32_t	 pos;
-
 	if (r == NULL || if_key(r->ifname, key) == -1)
 		goto bad;
-	if ((*found = if_find(&t->ifs, key, &pos)) == -1) {
+	if ((*found = if_lookup(&t->ifs, key)) == -1) {
 		if (addr_route_valid(r, NULL) == -1)
 			goto bad;
 		return 0;

@@ -75,11 +75,15 @@ hold(struct rtm *env, struct dgram *d)
 		env->held[env->nheld++] = d;
 		env->held_bytes += d->len;
 		env->held_records += d->count;
-		/* Past the size of a dump of the whole table, a dump is
-		 * what the clients will get: stop keeping the changes. */
+		/*
+		 * Each change adds one to held_records and at most one to
+		 * the tables' size, so once twice the first reaches the
+		 * second it stays there until the release, which will then
+		 * send a dump: stop keeping (and encoding) the changes.
+		 */
 		if (env->held_bytes > RTM_HOLD_MAX_BYTES ||
-		    env->held_records > 2 * (rtable_count(env->routes) +
-		    mactable_count(env->arp)) + 65536)
+		    env->held_records * 2 >= rtable_count(env->routes) +
+		    mactable_count(env->arp))
 			env->hold_dump = 1;
 	}
 	if (env->hold_dump) {
@@ -236,7 +240,8 @@ notify_hold_check(struct rtm *env, unsigned long long now)
 void
 notify_record(struct rtm *env, const struct msg_record *r)
 {
-	if (env->nclients == 0)
+	/* Nobody to tell, or the clients get a dump at the release. */
+	if (env->nclients == 0 || (env->hold_since != 0 && env->hold_dump))
 		return;
 	for (int tries = 0; tries < 2; tries++) {
 		if (env->bcast == NULL &&

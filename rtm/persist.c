@@ -76,7 +76,13 @@ struct persist {
 	int		 dirty;		/* written, not yet synced */
 };
 
-static uint32_t crc_table[256];
+/*
+ * CRC-32 (IEEE), four bytes a step ("slicing by 4"): crc_table[k][b] is
+ * the CRC of byte b followed by k zero bytes.  Every change rtm makes is
+ * checksummed on the loop thread; this is about three times as fast as
+ * a byte at a time.
+ */
+static uint32_t crc_table[4][256];
 
 static void
 crc_init(void)
@@ -86,8 +92,12 @@ crc_init(void)
 
 		for (int k = 0; k < 8; k++)
 			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
+		crc_table[0][i] = c;
 	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int k = 1; k < 4; k++)
+			crc_table[k][i] = crc_table[0][crc_table[k - 1][i] & 0xff] ^
+			    (crc_table[k - 1][i] >> 8);
 }
 
 static uint32_t
@@ -95,8 +105,14 @@ crc32(const uint8_t *p, size_t len)
 {
 	uint32_t c = 0xffffffffu;
 
+	for (; len >= 4; p += 4, len -= 4) {
+		c ^= (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+		    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		c = crc_table[3][c & 0xff] ^ crc_table[2][(c >> 8) & 0xff] ^
+		    crc_table[1][(c >> 16) & 0xff] ^ crc_table[0][c >> 24];
+	}
 	while (len--)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+		c = crc_table[0][(c ^ *p++) & 0xff] ^ (c >> 8);
 	return c ^ 0xffffffffu;
 }
 

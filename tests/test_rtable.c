@@ -604,6 +604,18 @@ test_replace_names(void)
 	/* Usable after clear. */
 	add(t, "10.0.0.0/24", "eth0");
 	CU_ASSERT(lookup_len(t, "10.0.0.66") == 24);
+
+	/* A name freed and its slot taken by another: a name looked up
+	 * recently (the table keeps a few) must not lead to the slot. */
+	add(t, "10.1.0.0/24", "gone0");
+	CU_ASSERT(rtable_del(t, &(struct addr_prefix){ 0x0a010000u, 24 },
+	    NULL) == 0);
+	add(t, "10.2.0.0/24", "new0");
+	add(t, "10.3.0.0/24", "gone0");
+	CU_ASSERT_FATAL(rtable_lookup(t, 0x0a030001u, &got) == 0);
+	CU_ASSERT_STRING_EQUAL(got.ifname, "gone0");
+	CU_ASSERT_FATAL(rtable_lookup(t, 0x0a020001u, &got) == 0);
+	CU_ASSERT_STRING_EQUAL(got.ifname, "new0");
 	rtable_free(t);
 }
 
