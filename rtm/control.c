@@ -371,7 +371,7 @@ reply_stats(struct reply_ctx *c)
 
 static void
 run_request(struct rtm *env, struct peer *p, const struct msg_admin_req *q,
-    int may_write)
+    int may_write, int batched)
 {
 	struct reply_ctx	 c = { env, p, q->reqid };
 	struct msg_record	 rec;
@@ -460,7 +460,7 @@ end:
 	if (st != MSG_ST_OK) {
 		p->failed = 1;
 		env->stats.request_errors++;
-	} else if (msg_op_mutates(q->op))
+	} else if (msg_op_mutates(q->op) && batched)
 		notify_bulk_count(env, p);
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_REPLY_END;
@@ -552,7 +552,8 @@ admin_dgram(struct rtm *env, const struct msg_header *h,
 			peer_free(env, p);
 			return;
 		case MSG_ADMIN_REQ:
-			run_request(env, p, &rec->u.admin, may_write);
+			run_request(env, p, &rec->u.admin, may_write,
+			    h->count >= RTM_BULK_DGRAM);
 			break;
 		}
 		if (msg_next(rd, &q[qi]) == 1)

@@ -399,8 +399,7 @@ loop(struct rtm *env)
 		timeout = next_beat > now ?
 		    (int)((next_beat - now) / 1000000ULL) + 1 : 0;
 		if (env->hold_since != 0) {
-			unsigned long long end = env->hold_since +
-			    RTM_HOLD_MAX_MS * 1000000ULL;
+			unsigned long long end = notify_hold_deadline(env);
 			int left = end > now ?
 			    (int)((end - now) / 1000000ULL) + 1 : 0;
 

@@ -176,7 +176,13 @@ notify_release(struct rtm *env)
 	env->notified_seq = env->seq;
 }
 
-/* An admin session made one more change: bulk from RTM_BULK_MIN on. */
+/*
+ * An admin session made one more change, in a datagram of `batched`
+ * requests or more (rtm-admin -b packs them; a program making changes
+ * one at a time never does, so it is never held back, however many it
+ * makes).  From the RTM_BULK_MIN-th such change on, the session is
+ * bulk, and each of its batched changes keeps the hold going.
+ */
 void
 notify_bulk_count(struct rtm *env, struct peer *p)
 {
@@ -184,28 +190,28 @@ notify_bulk_count(struct rtm *env, struct peer *p)
 
 	if (min == 0)
 		min = rtm_tunable("RTM_BULK_MIN", RTM_BULK_MIN, 1, 1u << 30);
-	if (p->bulk || ++p->changes < min)
+	if (!p->bulk && ++p->changes < min)
 		return;
 	p->bulk = 1;
-	if (env->bulk_sessions++ == 0)
+	env->bulk_last_ns = os_now_ns();
+	if (env->hold_since == 0)
 		notify_hold(env);
 }
 
-/* An admin session ended (or never was bulk). */
+/* A bulk session ended: its changes need not wait any longer. */
 void
 notify_bulk_end(struct rtm *env, struct peer *p)
 {
 	if (!p->bulk)
 		return;
 	p->bulk = 0;
-	if (--env->bulk_sessions == 0)
-		notify_release(env);
+	notify_release(env);
 }
 
 /*
  * A change that must reach the clients now (a flush: SIGUSR1 follows
- * it): what was kept goes first, the change at once, then keeping
- * resumes if a bulk session is still running.  Returns 1 when it did
+ * it): what was kept goes first, the change at once.  A bulk session's
+ * next batched change starts keeping again.  Returns 1 when it did
  * release, for notify_hold_resume().
  */
 int
@@ -221,20 +227,29 @@ void
 notify_hold_resume(struct rtm *env)
 {
 	notify_distribute(env);
-	if (env->bulk_sessions > 0)
-		notify_hold(env);
 }
 
-/* Called every loop turn: a hold lasts RTM_HOLD_MAX_MS at most. */
+/* When a hold must end: no batched change for RTM_BULK_IDLE_MS (the
+ * batch is over, or its admin stalled), or RTM_HOLD_MAX_MS in all. */
+unsigned long long
+notify_hold_deadline(const struct rtm *env)
+{
+	unsigned long long idle = env->bulk_last_ns +
+	    RTM_BULK_IDLE_MS * 1000000ULL;
+	unsigned long long max = env->hold_since +
+	    RTM_HOLD_MAX_MS * 1000000ULL;
+
+	if (env->hold_since == 0)
+		return 0;
+	return idle < max ? idle : max;
+}
+
+/* Called every loop turn. */
 void
 notify_hold_check(struct rtm *env, unsigned long long now)
 {
-	if (env->hold_since != 0 &&
-	    now - env->hold_since >= RTM_HOLD_MAX_MS * 1000000ULL) {
+	if (env->hold_since != 0 && now >= notify_hold_deadline(env))
 		notify_release(env);
-		if (env->bulk_sessions > 0)
-			notify_hold(env);
-	}
 }
 
 void

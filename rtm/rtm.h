@@ -24,6 +24,8 @@
 #define RTM_DIGEST_RING		65536	/* remembered (seq, digest) pairs */
 #define RTM_QUEUE_MAX		(16u << 20)	/* bytes queued beyond a dump */
 #define RTM_BULK_MIN		4096	/* changes that make a session bulk */
+#define RTM_BULK_DGRAM		64	/* requests in a datagram of a batch */
+#define RTM_BULK_IDLE_MS	50	/* no batched change: the batch is over */
 #define RTM_HOLD_MAX_MS		5000	/* changes kept back at most */
 #define RTM_HOLD_MAX_BYTES	(64u << 20)	/* then a dump instead */
 #define RTM_ADMIN_QUEUE_MAX	(512u << 20)
@@ -75,7 +77,7 @@ struct peer {
 	/* Admin session state. */
 	int		 failed;	/* a request of the session failed */
 	size_t		 changes;	/* mutating requests so far */
-	int		 bulk;		/* counted in rtm.bulk_sessions */
+	int		 bulk;		/* past RTM_BULK_MIN batched changes */
 	unsigned long long last_ns;
 };
 
@@ -130,7 +132,7 @@ struct rtm {
 	size_t		 ndump;
 	uint64_t	 dump_seq;
 	uint64_t	 dump_instance;
-	unsigned	 bulk_sessions;	/* admin sessions past RTM_BULK_MIN */
+	unsigned long long bulk_last_ns; /* a bulk session's last change */
 	unsigned long long hold_since;	/* changes kept back since, or 0 */
 	struct dgram	**held;
 	size_t		 nheld, heldcap;
@@ -218,6 +220,7 @@ void	notify_bulk_end(struct rtm *, struct peer *);
 int	notify_hold_pause(struct rtm *);
 void	notify_hold_resume(struct rtm *);
 void	notify_hold_check(struct rtm *, unsigned long long now);
+unsigned long long notify_hold_deadline(const struct rtm *);
 void	notify_heartbeat(struct rtm *);
 void	notify_announce(struct rtm *);
 void	notify_goodbye_all(struct rtm *);

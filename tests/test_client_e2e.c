@@ -1274,6 +1274,15 @@ test_gap_resync(void)
 	close_handle();
 }
 
+/* Both lines are in text, a first. */
+static int
+before(const char *text, const char *a, const char *b)
+{
+	const char *pa = strstr(text, a), *pb = strstr(text, b);
+
+	return pa != NULL && pb != NULL && pa < pb;
+}
+
 /* rtm-admin -b of route i (add) or (del) for i in [from, from + n). */
 static void
 batch(int from, int n, int add)
@@ -1338,25 +1347,37 @@ test_bulk_batch(void)
 		CU_ASSERT_STRING_EQUAL(got, want);
 		/* The first 50 changes were streamed before the batch
 		 * turned bulk, the rest came in the dump. */
-		CU_ASSERT(strstr(mo, "route add 10.0.20.0/24 dev eth0\n") <
-		    strstr(mo, "resync\n"));
+		CU_ASSERT(before(mo, "route add 10.0.20.0/24 dev eth0\n",
+		    "resync\n"));
 		free(got);
 		free(mo);
 	}
 	free(want);
 
-	/* 60 changes on a table of 380: bulk, but streamed in the end. */
-	batch(400, 60, 1);
+	/* 200 changes on a table of 380: bulk, but streamed in the end. */
+	batch(400, 200, 1);
 	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
 	CU_ASSERT_EQUAL(rtm_stat("bulk_dumps"), bulk + 1);
 	rtmc_stats(H, &st);
 	CU_ASSERT(st.dumps == 2);
 
-	/* A flush in the middle of a bulk batch is not held back. */
-	batch(600, 100, 1);
-	CU_ASSERT(run("admin/rtm-admin", "route flush\n"
-	    "route add 192.0.2.0/24 dev eth9\n", "-b -") == 0);
+	/* A flush in the middle of a bulk batch is not held back: what
+	 * was kept goes out, then the flush, then the batch goes on (and
+	 * ends in a dump: 100 changes on a table of 100). */
+	{
+		static char	 script[16384];
+		size_t		 len = 0;
+
+		for (int i = 600; i < 800; i++)
+			len += (size_t)snprintf(script + len,
+			    sizeof(script) - len, "%sroute add 10.%d.%d.0/24 "
+			    "dev eth%d\n", i == 700 ? "route flush\n" : "",
+			    i / 250, i % 250, i % 4);
+		CU_ASSERT_FATAL(len < sizeof(script));
+		CU_ASSERT(run("admin/rtm-admin", script, "-b -") == 0);
+	}
 	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	CU_ASSERT_EQUAL(rtm_stat("bulk_dumps"), bulk + 2);
 	want = rtm_tables();
 	for (int i = 0; i < 2; i++) {
 		mo = monitor_output(i);
@@ -1364,6 +1385,8 @@ test_bulk_batch(void)
 		got = replay(mo, NULL, NULL);
 		CU_ASSERT_STRING_EQUAL(got, want);
 		CU_ASSERT(strstr(mo, "\nflush route\n") != NULL);
+		CU_ASSERT(before(mo, "route add 10.2.199.0/24 dev eth3\n",
+		    "\nflush route\n"));
 		free(got);
 		free(mo);
 	}
