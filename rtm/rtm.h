@@ -23,9 +23,9 @@
 #define RTM_HEARTBEAT_MS	1000
 #define RTM_DIGEST_RING		65536	/* remembered (seq, digest) pairs */
 #define RTM_QUEUE_MAX		(16u << 20)	/* bytes queued beyond a dump */
-#define RTM_BULK_MIN		4096	/* changes that make a session bulk */
+#define RTM_BULK_MIN		1024	/* changes that make a session bulk */
 #define RTM_BULK_DGRAM		64	/* requests in a datagram of a batch */
-#define RTM_BULK_IDLE_MS	50	/* no batched change: the batch is over */
+#define RTM_BULK_IDLE_MS	1000	/* no batched change: the batch stalled */
 #define RTM_HOLD_MAX_MS		5000	/* changes kept back at most */
 #define RTM_HOLD_MAX_BYTES	(64u << 20)	/* then a dump instead */
 #define RTM_ADMIN_QUEUE_MAX	(512u << 20)
