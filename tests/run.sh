@@ -7,6 +7,14 @@ root=$(mktemp -d "${TMPDIR:-/tmp}/rtm-tests.XXXXXX") || exit 1
 export RTM_BUILD="${B:-./}" RTM_TEST_ROOT="$root"
 unset RTM_DIR
 
+# A program that hangs fails instead of holding the run (and CI) for
+# ever: RTM_TEST_TIMEOUT seconds each (default 600, three times that
+# under valgrind), where timeout(1) exists.
+limit=${RTM_TEST_TIMEOUT:-600}
+[ -n "${RTM_VALGRIND:-}" ] && limit=$((limit * 3))
+deadline=
+command -v timeout >/dev/null 2>&1 && deadline="timeout -k 10 $limit"
+
 passed=0 failed=0 broken=""
 for t in "${B}"tests/test_*; do
 	case $t in *.c|*.o|*.d) continue ;; esac
@@ -14,13 +22,15 @@ for t in "${B}"tests/test_*; do
 	name=${t##*/}
 	out="$root/$name.out"
 	if [ -n "${RTM_VALGRIND:-}" ]; then
-		valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+		$deadline valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
 		    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 		    "$t" >"$out" 2>&1
 	else
-		"$t" >"$out" 2>&1
+		$deadline "$t" >"$out" 2>&1
 	fi
 	rc=$?
+	[ $rc -eq 124 ] && [ -n "$deadline" ] &&
+	    echo "$name: no result after $limit s: stopped" >>"$out"
 	cat "$out"
 	line=$(awk '$1 == "tests" && NF >= 5 { print $3, $4, $5 }' "$out" | tail -n 1)
 	if [ -n "$line" ]; then
