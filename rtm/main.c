@@ -360,6 +360,13 @@ reap_peers(struct rtm *env, unsigned long long now)
 	}
 }
 
+/* poll()'s timeout until the deadline end (ns), rounded up. */
+static int
+ms_until(unsigned long long now, unsigned long long end)
+{
+	return end > now ? (int)((end - now) / 1000000ULL) + 1 : 0;
+}
+
 static void
 loop(struct rtm *env)
 {
@@ -396,16 +403,10 @@ loop(struct rtm *env)
 				who[n++] = p;
 			}
 		}
-		timeout = next_beat > now ?
-		    (int)((next_beat - now) / 1000000ULL) + 1 : 0;
-		if (env->hold_since != 0) {
-			unsigned long long end = notify_hold_deadline(env);
-			int left = end > now ?
-			    (int)((end - now) / 1000000ULL) + 1 : 0;
-
-			if (left < timeout)
-				timeout = left;
-		}
+		timeout = ms_until(now, next_beat);
+		if (env->hold_since != 0 &&
+		    ms_until(now, notify_hold_deadline(env)) < timeout)
+			timeout = ms_until(now, notify_hold_deadline(env));
 		if (poll(pfd, n, timeout) == -1) {
 			if (errno != EINTR)
 				fatal("poll");

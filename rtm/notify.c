@@ -28,31 +28,22 @@
 static void
 distribute(struct rtm *env, struct dgram *d)
 {
-		for (struct peer *p = env->peers; p; p = p->next) {
-			if (p->kind != PEER_CLIENT || p->need_dump || p->gone)
-				continue;
-			if (p->open != NULL) {
-				/* Keep p's own records in front. */
-				struct dgram *o = p->open;
-				struct msg_writer ow = { o->data, o->cap,
-				    o->len, o->count };
-
-				msg_finish(&ow);
-				peer_enqueue(env, p, o);
-				dgram_unref(o);
-				p->open = NULL;
-			}
-			peer_enqueue(env, p, d);
-			if (p->qbytes > p->qlimit) {
-				/* Too far behind: a dump is cheaper. */
-				log_debug("client %d: queue overflow, resync",
-				    (int)p->pid);
-				env->stats.overflows++;
-				peer_drop_queue(p);
-				p->need_dump = 1;
-				p->state = MSG_CS_RESYNCING;
-			}
+	for (struct peer *p = env->peers; p; p = p->next) {
+		if (p->kind != PEER_CLIENT || p->need_dump || p->gone)
+			continue;
+		/* Keep p's own records in front. */
+		peer_close_open(env, p);
+		peer_enqueue(env, p, d);
+		if (p->qbytes > p->qlimit) {
+			/* Too far behind: a dump is cheaper. */
+			log_debug("client %d: queue overflow, resync",
+			    (int)p->pid);
+			env->stats.overflows++;
+			peer_drop_queue(p);
+			p->need_dump = 1;
+			p->state = MSG_CS_RESYNCING;
 		}
+	}
 }
 
 /* Keeps d back while a bulk batch runs (see notify_hold()). */
@@ -104,9 +95,7 @@ notify_distribute(struct rtm *env)
 		return;
 	env->bcast = NULL;
 	if (d->count > 0) {
-		struct msg_writer w = { d->data, d->cap, d->len, d->count };
-
-		msg_finish(&w);
+		dgram_finish(d);
 		if (env->hold_since != 0)
 			hold(env, d);
 		else {
@@ -208,27 +197,6 @@ notify_bulk_end(struct rtm *env, struct peer *p)
 	notify_release(env);
 }
 
-/*
- * A change that must reach the clients now (a flush: SIGUSR1 follows
- * it): what was kept goes first, the change at once.  A bulk session's
- * next batched change starts keeping again.  Returns 1 when it did
- * release, for notify_hold_resume().
- */
-int
-notify_hold_pause(struct rtm *env)
-{
-	if (env->hold_since == 0)
-		return 0;
-	notify_release(env);
-	return 1;
-}
-
-void
-notify_hold_resume(struct rtm *env)
-{
-	notify_distribute(env);
-}
-
 /* When a hold must end: no batched change for RTM_BULK_IDLE_MS (the
  * batch is over, or its admin stalled), or RTM_HOLD_MAX_MS in all. */
 unsigned long long
@@ -262,19 +230,10 @@ notify_record(struct rtm *env, const struct msg_record *r)
 		if (env->bcast == NULL &&
 		    (env->bcast = dgram_new(env, MSG_CHAN_NOTIFY)) == NULL)
 			break;
-		{
-			struct dgram *d = env->bcast;
-			struct msg_writer w = { d->data, d->cap, d->len,
-			    d->count };
-
-			if (msg_put(&w, r) == 0) {
-				d->len = w.len;
-				d->count = w.count;
-				return;
-			}
-			if (errno != ENOSPC)
-				break;
-		}
+		if (dgram_put(env->bcast, r) == 0)
+			return;
+		if (errno != ENOSPC)
+			break;
 		notify_distribute(env);
 	}
 	/* Out of memory: every client must resync to stay correct. */
@@ -307,7 +266,6 @@ static int
 dump_put(struct dump_ctx *c, const struct msg_record *r)
 {
 	struct dgram		*d;
-	struct msg_writer	 w;
 
 	for (int tries = 0; tries < 2; tries++) {
 		if (c->n == 0 || tries > 0) {
@@ -325,13 +283,8 @@ dump_put(struct dump_ctx *c, const struct msg_record *r)
 				return c->failed = -1;
 			c->v[c->n++] = d;
 		}
-		d = c->v[c->n - 1];
-		w = (struct msg_writer){ d->data, d->cap, d->len, d->count };
-		if (msg_put(&w, r) == 0) {
-			d->len = w.len;
-			d->count = w.count;
+		if (dgram_put(c->v[c->n - 1], r) == 0)
 			return 0;
-		}
 		if (errno != ENOSPC)
 			return c->failed = -1;
 	}
@@ -371,14 +324,20 @@ dump_free(struct dgram **v, size_t n)
 	free(v);
 }
 
-/* Forgets the kept dump once no client queue holds it any more. */
+/* The kept dump no longer shows the tables. */
+static int
+dump_stale(const struct rtm *env)
+{
+	return env->dump_seq != env->seq || env->dump_instance != env->instance;
+}
+
+/* Forgets the kept dump once it is stale or no client queue holds it. */
 void
 notify_dump_release(struct rtm *env, int force)
 {
 	if (env->dump == NULL)
 		return;
-	if (!force && env->dump_seq == env->seq &&
-	    env->dump_instance == env->instance && env->dump[0]->refs > 1)
+	if (!force && !dump_stale(env) && env->dump[0]->refs > 1)
 		return;
 	dump_free(env->dump, env->ndump);
 	env->dump = NULL;
@@ -391,7 +350,6 @@ dump_build(struct rtm *env)
 {
 	struct dump_ctx		 c = { env, NULL, 0, 0, 0 };
 	struct msg_record	 rec;
-	struct msg_writer	 w;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_SYNC_BEGIN;
@@ -414,11 +372,8 @@ dump_build(struct rtm *env)
 		dump_free(c.v, c.n);
 		return -1;
 	}
-	for (size_t i = 0; i < c.n; i++) {
-		w = (struct msg_writer){ c.v[i]->data, c.v[i]->cap,
-		    c.v[i]->len, c.v[i]->count };
-		msg_finish(&w);
-	}
+	for (size_t i = 0; i < c.n; i++)
+		dgram_finish(c.v[i]);
 	env->dump = c.v;
 	env->ndump = c.n;
 	env->dump_seq = env->seq;
@@ -432,7 +387,6 @@ int
 notify_dump(struct rtm *env, struct peer *p)
 {
 	size_t		 bytes = 0;
-
 	int		 built = 0;
 
 	notify_distribute(env);
@@ -448,8 +402,7 @@ notify_dump(struct rtm *env, struct peer *p)
 	p->digest_ok = 0;
 	env->stats.dumps++;
 
-	notify_dump_release(env, env->dump != NULL &&
-	    (env->dump_seq != env->seq || env->dump_instance != env->instance));
+	notify_dump_release(env, env->dump != NULL && dump_stale(env));
 	if (env->dump == NULL) {
 		if (dump_build(env) == -1)
 			goto fail;

@@ -55,7 +55,7 @@ dgram_unref(struct dgram *d)
 }
 
 /* Appends to d; -1/ENOSPC when full. */
-static int
+int
 dgram_put(struct dgram *d, const struct msg_record *r)
 {
 	struct msg_writer w;
@@ -72,7 +72,7 @@ dgram_put(struct dgram *d, const struct msg_record *r)
 }
 
 /* Patches the header; called once a datagram is complete. */
-static void
+void
 dgram_finish(struct dgram *d)
 {
 	struct msg_writer w;
@@ -231,7 +231,7 @@ peer_enqueue(struct rtm *env, struct peer *p, struct dgram *d)
 }
 
 /* Closes the datagram being filled for p and queues it. */
-static void
+void
 peer_close_open(struct rtm *env, struct peer *p)
 {
 	if (p->open == NULL)

@@ -204,7 +204,10 @@ size_t	peer_queue_max(void);
 size_t	rtm_tunable(const char *name, size_t def, size_t min, size_t max);
 void	peer_header(struct rtm *, uint8_t chan, struct msg_header *);
 struct dgram *dgram_new(struct rtm *, uint8_t chan);
+int	dgram_put(struct dgram *, const struct msg_record *);
+void	dgram_finish(struct dgram *);
 void	dgram_unref(struct dgram *);
+void	peer_close_open(struct rtm *, struct peer *);
 
 /* notify.c */
 void	notify_record(struct rtm *, const struct msg_record *);
@@ -217,8 +220,6 @@ void	notify_hold(struct rtm *);
 void	notify_release(struct rtm *);
 void	notify_bulk_count(struct rtm *, struct peer *);
 void	notify_bulk_end(struct rtm *, struct peer *);
-int	notify_hold_pause(struct rtm *);
-void	notify_hold_resume(struct rtm *);
 void	notify_hold_check(struct rtm *, unsigned long long now);
 unsigned long long notify_hold_deadline(const struct rtm *);
 void	notify_heartbeat(struct rtm *);

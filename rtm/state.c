@@ -308,8 +308,13 @@ void
 state_flush(struct rtm *env, uint8_t what)
 {
 	struct msg_record rec;
-	int		  paused = notify_hold_pause(env);
 
+	/*
+	 * A flush and its signal must not wait for a bulk batch: what was
+	 * kept goes out before it, and a bulk session's next batched
+	 * change starts keeping again (notify_hold() sends the flush first).
+	 */
+	notify_release(env);
 	persist_flush(env, what);
 	if (what & MSG_FLUSH_ROUTE) {
 		rtable_clear(env->routes);
@@ -325,9 +330,6 @@ state_flush(struct rtm *env, uint8_t what)
 	for (struct peer *p = env->peers; p; p = p->next)
 		if (p->kind == PEER_CLIENT)
 			p->signal_flush = 1;
-	/* The flush and its signal must not wait for a bulk batch. */
-	if (paused)
-		notify_hold_resume(env);
 }
 
 /*
