@@ -646,8 +646,10 @@ on_error(struct rtmc *h, const struct msg_record *rec)
 #define RTMC_AHEAD	7
 
 static void
-hint(struct rtmc *h, const struct msg_record *rec)
+hint(void *arg, const struct msg_record *rec)
 {
+	struct rtmc *h = arg;
+
 	if (rec->type == MSG_ROUTE_ADD || rec->type == MSG_ROUTE_CHANGE ||
 	    rec->type == MSG_ROUTE_DEL)
 		mirror_route_prefetch(&h->m, &rec->u.route.route.dst);
@@ -659,9 +661,10 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 {
 	struct msg_reader	 rd;
 	struct msg_header	 hdr;
-	struct msg_record	*rec, q[RTMC_AHEAD];
+	struct msg_ahead	 ahead;
+	const struct msg_record	*rec;
 	const char		*why;
-	int			 applied = 0, nq, qi;
+	int			 applied = 0;
 
 	/* Records are checked as they are applied (one decode, not two);
 	 * a bad one stops the datagram and costs a resync. */
@@ -682,12 +685,9 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 	 * decoded, so the cache misses of consecutive routes overlap.  The
 	 * records stay in their slots (272 bytes each: no copies).
 	 */
-	nq = 0;
-	while (nq < RTMC_AHEAD && msg_next(&rd, &q[nq]) == 1)
-		hint(h, &q[nq++]);
-	for (qi = 0; !h->refused && !h->bye && nq > 0;
-	    qi = (qi + 1) % RTMC_AHEAD) {
-		rec = &q[qi];
+	msg_ahead_init(&ahead, &rd, RTMC_AHEAD, hint, h);
+	while (!h->refused && !h->bye &&
+	    (rec = msg_ahead_next(&ahead)) != NULL) {
 		h->st.records++;
 		switch (rec->type) {
 		case MSG_SYNC_BEGIN:
@@ -717,11 +717,6 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 		default:
 			break;
 		}
-		/* The slot is free now: the next record goes in it. */
-		if (msg_next(&rd, &q[qi]) == 1)
-			hint(h, &q[qi]);
-		else
-			nq--;
 	}
 	if (!msg_done(&rd) && !h->refused && !h->bye) {
 		/* What followed the bad record is lost: start over. */

@@ -769,6 +769,51 @@ msg_done(const struct msg_reader *rd)
 	return rd->left == 0 && rd->p == rd->end;
 }
 
+/* Unpacks the next record into slot k; counts it out at the end. */
+static void
+ahead_fill(struct msg_ahead *a, unsigned k)
+{
+	if (msg_next(a->rd, &a->q[k]) == 1) {
+		if (a->hint != NULL)
+			a->hint(a->arg, &a->q[k]);
+	} else
+		a->n--;
+}
+
+void
+msg_ahead_init(struct msg_ahead *a, struct msg_reader *rd, unsigned depth,
+    void (*hint)(void *, const struct msg_record *), void *arg)
+{
+	a->rd = rd;
+	a->hint = hint;
+	a->arg = arg;
+	a->depth = depth < 1 ? 1 : depth > MSG_AHEAD_MAX ? MSG_AHEAD_MAX :
+	    depth;
+	a->i = 0;
+	a->cur = -1;
+	for (a->n = 0; a->n < a->depth; a->n++) {
+		if (msg_next(rd, &a->q[a->n]) != 1)
+			break;
+		if (hint != NULL)
+			hint(arg, &a->q[a->n]);
+	}
+}
+
+const struct msg_record *
+msg_ahead_next(struct msg_ahead *a)
+{
+	/* The slot returned last is free now: the next record goes in. */
+	if (a->cur >= 0) {
+		ahead_fill(a, (unsigned)a->cur);
+		a->i = ((unsigned)a->cur + 1) % a->depth;
+		a->cur = -1;
+	}
+	if (a->n == 0)
+		return NULL;
+	a->cur = (int)a->i;
+	return &a->q[a->i];
+}
+
 #define REC_USIZE(m)	(offsetof(struct msg_record, u) + \
 	    sizeof(((struct msg_record *)NULL)->u.m))
 

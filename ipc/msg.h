@@ -311,6 +311,32 @@ int	 msg_next(struct msg_reader *rd, struct msg_record *r);
 /* 1 when msg_next() has returned every record, all of them valid. */
 int	 msg_done(const struct msg_reader *rd);
 
+/*
+ * Reading ahead: msg_ahead_next() returns the reader's records in
+ * order, each valid until the next call, while up to depth - 1 records
+ * after it are already unpacked and have been passed to hint (when not
+ * NULL) as they were.  A receiver that applies many records uses the
+ * hint to start fetching the memory a record will touch, so the cache
+ * misses of consecutive records overlap.  depth is 1 to MSG_AHEAD_MAX.
+ */
+#define MSG_AHEAD_MAX	8
+
+struct msg_ahead {
+	struct msg_reader *rd;
+	void		(*hint)(void *arg, const struct msg_record *r);
+	void		 *arg;
+	unsigned	  depth;
+	unsigned	  n;		/* records in q */
+	unsigned	  i;		/* slot of the next one */
+	int		  cur;		/* slot last returned, or -1 */
+	struct msg_record q[MSG_AHEAD_MAX];
+};
+
+void	 msg_ahead_init(struct msg_ahead *a, struct msg_reader *rd,
+	    unsigned depth, void (*hint)(void *, const struct msg_record *),
+	    void *arg);
+const struct msg_record *msg_ahead_next(struct msg_ahead *a);
+
 const char *msg_type_name(uint16_t type);
 const char *msg_status_str(uint16_t status);	/* "entry exists", ... */
 const char *msg_op_name(uint8_t op);		/* "route add", ... */

@@ -476,8 +476,10 @@ end:
 
 /* A route request coming up: let the table fetch its memory. */
 static void
-hint(struct rtm *env, const struct msg_record *rec)
+hint(void *arg, const struct msg_record *rec)
 {
+	struct rtm *env = arg;
+
 	if (rec->type != MSG_ADMIN_REQ)
 		return;
 	switch (rec->u.admin.op) {
@@ -494,11 +496,12 @@ static void
 admin_dgram(struct rtm *env, const struct msg_header *h,
     struct msg_reader *rd, const struct uds_peer *from)
 {
-	struct msg_record	 q[RTM_AHEAD];
+	struct msg_ahead	 ahead;
+	const struct msg_record	*rec;
 	struct sender		 s;
 	struct peer		*p;
 	const char		*why = NULL;
-	int			 may_write, known, nq, qi;
+	int			 may_write, known;
 
 	if ((known = identify(env, h, from, "admin", &s, &why)) == -2 &&
 	    (p = peer_find(env, from->path)) != NULL &&
@@ -525,12 +528,8 @@ admin_dgram(struct rtm *env, const struct msg_header *h,
 	 * route table is told about each route then, so in a batch the
 	 * cache misses of consecutive inserts overlap.
 	 */
-	nq = 0;
-	while (nq < RTM_AHEAD && msg_next(rd, &q[nq]) == 1)
-		hint(env, &q[nq++]);
-	for (qi = 0; nq > 0; qi = (qi + 1) % RTM_AHEAD) {
-		struct msg_record *rec = &q[qi];
-
+	msg_ahead_init(&ahead, rd, RTM_AHEAD, hint, env);
+	while ((rec = msg_ahead_next(&ahead)) != NULL) {
 		if (p == NULL) {
 			struct uds_peer who = *from;
 
@@ -556,10 +555,6 @@ admin_dgram(struct rtm *env, const struct msg_header *h,
 			    h->count >= RTM_BULK_DGRAM);
 			break;
 		}
-		if (msg_next(rd, &q[qi]) == 1)
-			hint(env, &q[qi]);
-		else
-			nq--;
 	}
 }
 

@@ -1868,6 +1868,64 @@ test_mutation(void)
 	CU_ASSERT(proto > 0);
 }
 
+struct ahead_log {
+	uint16_t	 types[128];
+	unsigned	 n;
+};
+
+static void
+ahead_hint(void *arg, const struct msg_record *r)
+{
+	struct ahead_log *l = arg;
+
+	if (l->n < 128)
+		l->types[l->n++] = r->type;
+}
+
+/*
+ * msg_ahead_next() returns exactly what msg_next() does, in order; the
+ * hint sees every record once, in order, and never more than depth - 1
+ * records past the one returned.
+ */
+static void
+test_ahead(void)
+{
+	static uint8_t		 buf[8192];
+	struct msg_record	 want[128];
+	const struct msg_record	*r;
+	struct msg_reader	 rd;
+	struct msg_ahead	 a;
+	struct ahead_log	 log;
+	size_t			 len;
+	unsigned		 n = 0, got;
+
+	len = base_multi(buf, sizeof(buf), MSG_CHAN_NOTIFY);
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_FATAL(msg_open(&rd, buf, len, NULL, NULL) == 0);
+	memset(want, 0, sizeof(want));
+	while (n < 128 && msg_next(&rd, &want[n]) == 1)
+		n++;
+	CU_ASSERT_FATAL(n > 3);
+	for (unsigned depth = 1; depth <= MSG_AHEAD_MAX + 1; depth++) {
+		unsigned eff = depth > MSG_AHEAD_MAX ? MSG_AHEAD_MAX : depth;
+
+		CU_ASSERT_FATAL(msg_open(&rd, buf, len, NULL, NULL) == 0);
+		memset(&log, 0, sizeof(log));
+		msg_ahead_init(&a, &rd, depth, ahead_hint, &log);
+		for (got = 0; (r = msg_ahead_next(&a)) != NULL; got++) {
+			CU_ASSERT_FATAL(got < n);
+			CU_ASSERT(rec_eq(r, &want[got]));
+			CU_ASSERT(log.n >= got + 1 && log.n <= got + eff);
+		}
+		CU_ASSERT_EQUAL(got, n);
+		CU_ASSERT_EQUAL(log.n, n);
+		for (unsigned i = 0; i < n && i < log.n; i++)
+			CU_ASSERT(log.types[i] == want[i].type);
+		CU_ASSERT(msg_done(&rd));
+		CU_ASSERT(msg_ahead_next(&a) == NULL);
+	}
+}
+
 /* Random records behind a valid header: mostly refused, never a crash,
  * whatever passes is canonical. */
 static void
@@ -2237,6 +2295,7 @@ static const struct tu_test msg_tests[] = {
 	{ "failed_reader", test_failed_reader },
 	{ "truncation", test_truncation },
 	{ "mutation", test_mutation },
+	{ "ahead", test_ahead },
 	{ "garbage", test_garbage },
 	{ "names", test_names },
 	{ NULL, NULL }
