@@ -168,6 +168,16 @@ enc_arp(uint8_t *p, const struct addr_mac *mac, uint32_t ip)
 	return 11;
 }
 
+/* Writes the record of payload p at q: length, CRC, payload. */
+static size_t
+put_record(uint8_t *q, const uint8_t *p, size_t len)
+{
+	put32(q, (uint32_t)len);
+	put32(q + 4, crc32(p, len));
+	memcpy(q + 8, p, len);
+	return len + 8;
+}
+
 /* Appends one record to the commit buffer. */
 static void
 append(struct rtm *env, const uint8_t *payload, size_t len)
@@ -187,10 +197,7 @@ append(struct rtm *env, const uint8_t *payload, size_t len)
 		ps->buf = nb;
 		ps->cap = ncap;
 	}
-	put32(ps->buf + ps->len, (uint32_t)len);
-	put32(ps->buf + ps->len + 4, crc32(payload, len));
-	memcpy(ps->buf + ps->len + 8, payload, len);
-	ps->len += len + 8;
+	ps->len += put_record(ps->buf + ps->len, payload, len);
 }
 
 void
@@ -236,23 +243,6 @@ persist_flush(struct rtm *env, uint8_t what)
 	uint8_t p[2] = { P_FLUSH, what };
 
 	append(env, p, 2);
-}
-
-static int
-write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static int
@@ -444,23 +434,28 @@ replay(struct rtm *env, int fd, int snapshot, int *bad, unsigned *count,
 
 struct snap_ctx {
 	int	 fd;
+	off_t	 off;		/* written to fd so far */
 	uint8_t	*buf;
 	size_t	 len, cap;
 	int	 err;
 };
 
 static void
+snap_flush(struct snap_ctx *c)
+{
+	if (c->err == 0 &&
+	    pwrite_all(c->fd, c->buf, c->len, c->off) == -1)
+		c->err = errno;
+	c->off += (off_t)c->len;
+	c->len = 0;
+}
+
+static void
 snap_put(struct snap_ctx *c, const uint8_t *p, size_t len)
 {
-	if (c->cap - c->len < len + 8) {
-		if (write_all(c->fd, c->buf, c->len) == -1)
-			c->err = errno;
-		c->len = 0;
-	}
-	put32(c->buf + c->len, (uint32_t)len);
-	put32(c->buf + c->len + 4, crc32(p, len));
-	memcpy(c->buf + c->len + 8, p, len);
-	c->len += len + 8;
+	if (c->cap - c->len < len + 8)
+		snap_flush(c);
+	c->len += put_record(c->buf + c->len, p, len);
 }
 
 static int
@@ -531,8 +526,7 @@ persist_snapshot(struct rtm *env)
 	snap_put(&c, h, sizeof(h));
 	rtable_walk(env->routes, 0, snap_route, &c);
 	mactable_walk(env->arp, 0, snap_arp, &c);
-	if (c.err == 0 && write_all(c.fd, c.buf, c.len) == -1)
-		c.err = errno;
+	snap_flush(&c);
 	free(c.buf);
 	if (c.err == 0 && fsync(c.fd) == -1)
 		c.err = errno;
