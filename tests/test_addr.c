@@ -11,23 +11,6 @@
 #include "addr.h"
 #include "testutil.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-/* CU_ASSERT_STRING_EQUAL would crash on NULL: fail instead. */
-#define ASSERT_WHY(why, want) \
-	CU_ASSERT((why) != NULL && strcmp((why), (want)) == 0)
-#define IP(a, b, c, d)	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
-			    (uint32_t)(c) << 8 | (uint32_t)(d))
-
-/* Deterministic generator so a failure reproduces. */
-static uint64_t
-rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 struct ipv4_case {
 	const char	*s;
 	int		 ok;
@@ -133,10 +116,10 @@ test_ipv4_format(void)
 			    buf), ipv4_cases[i].s);
 	/* Every formatted address parses back to itself. */
 	for (int i = 0; i < 20000; i++) {
-		a = (uint32_t)rnd(&s);
+		a = (uint32_t)tu_rnd(&s);
 		/* Bias towards zero octets, where leading zeros would hide. */
 		if (i & 1)
-			a &= (uint32_t)rnd(&s) & 0xff00ff00u;
+			a &= (uint32_t)tu_rnd(&s) & 0xff00ff00u;
 		addr_ipv4_format(a, buf);
 		CU_ASSERT_EQUAL_FATAL(addr_ipv4_parse(buf, &b, NULL), 0);
 		CU_ASSERT_EQUAL_FATAL(b, a);
@@ -253,7 +236,7 @@ test_prefix_format(void)
 	for (int len = 0; len <= 32; len++)
 		for (int i = 0; i < 300; i++) {
 			p.len = (uint8_t)len;
-			p.addr = (uint32_t)rnd(&s) & addr_prefix_mask(p.len);
+			p.addr = (uint32_t)tu_rnd(&s) & addr_prefix_mask(p.len);
 			addr_prefix_format(&p, buf);
 			CU_ASSERT_EQUAL_FATAL(addr_prefix_parse(buf, &q, NULL),
 			    0);
@@ -406,7 +389,7 @@ test_mac_format_cmp(void)
 		CU_ASSERT_STRING_EQUAL(addr_mac_format(&a, buf), lower);
 	}
 	for (int i = 0; i < 5000; i++) {
-		uint64_t v = rnd(&s);
+		uint64_t v = tu_rnd(&s);
 
 		for (int j = 0; j < ADDR_MAC_LEN; j++)
 			a.b[j] = (uint8_t)(v >> (8 * j));
@@ -638,7 +621,7 @@ test_route_cmp(void)
 		r[i] = mkroute(want[i].a, want[i].len, 0, 0, "eth0");
 	/* Shuffle deterministically, sort, compare. */
 	for (size_t i = NELEM(r) - 1; i > 0; i--) {
-		size_t j = (size_t)(rnd(&s) % (i + 1));
+		size_t j = (size_t)(tu_rnd(&s) % (i + 1));
 		struct addr_route t = r[i];
 
 		r[i] = r[j];

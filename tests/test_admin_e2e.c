@@ -24,9 +24,6 @@
 #include "uds.h"
 #include "testutil.h"
 
-#define IP(a, b, c, d)	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
-			    (uint32_t)(c) << 8 | (uint32_t)(d))
-
 static char	out[1 << 21];
 static char	err[1 << 16];
 

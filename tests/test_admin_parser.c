@@ -13,10 +13,6 @@
 #include "../admin/admin.h"
 #include "testutil.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-#define IP(a, b, c, d)	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
-			    (uint32_t)(c) << 8 | (uint32_t)(d))
-
 static char	 err[ADMIN_ERRLEN];
 
 /* Parses a command given as one string of space-separated words. */

@@ -21,22 +21,6 @@
 #include "msg.h"
 #include "testutil.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-/* CU_ASSERT_STRING_EQUAL would crash on NULL: fail instead. */
-#define ASSERT_WHY(why, want) \
-	CU_ASSERT((why) != NULL && strcmp((why), (want)) == 0)
-#define IP(a, b, c, d)	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
-			    (uint32_t)(c) << 8 | (uint32_t)(d))
-
-static uint64_t
-rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void
 be_put(uint8_t *p, unsigned n, uint64_t v)
 {
@@ -1171,7 +1155,7 @@ test_batch_stream(void)
 			for (unsigned v = 0; v < nvariants(t); v++)
 				sample(&shapes[nshape++], t, v);
 	for (size_t i = 0; i < NREC; i++) {
-		want[i] = shapes[rnd(&s) % nshape];
+		want[i] = shapes[tu_rnd(&s) % nshape];
 		/* A u64 seq leads the union for all NOTIFY types but
 		 * these two, so heartbeat.seq aliases it. */
 		if (want[i].type != MSG_GOODBYE && want[i].type != MSG_ERROR)
@@ -1179,7 +1163,7 @@ test_batch_stream(void)
 	}
 	hdr(&h, MSG_CHAN_NOTIFY);
 	while (next < NREC) {
-		cap = MSG_HDR_LEN + 268 + rnd(&s) % (MSG_MAX - 308);
+		cap = MSG_HDR_LEN + 268 + tu_rnd(&s) % (MSG_MAX - 308);
 		h.seq = dgrams;
 		msg_begin(&w, buf, cap, &h);
 		while (next < NREC && msg_put(&w, &want[next]) == 0)
@@ -1816,30 +1800,30 @@ test_mutation(void)
 	for (int i = 0; i < 100000; i++) {
 		int		 c = i % 4;
 		size_t		 len = blen[c];
-		unsigned	 k = (rnd(&s) % 8 == 0) ? 2 + (unsigned)(rnd(&s) % 3)
+		unsigned	 k = (tu_rnd(&s) % 8 == 0) ? 2 + (unsigned)(tu_rnd(&s) % 3)
 				    : 1;
 		const char	*why = NULL;
 		int		 rc;
 
 		memcpy(m, base[c], len);
 		for (unsigned j = 0; j < k; j++) {
-			size_t pos = (size_t)(rnd(&s) % len);
+			size_t pos = (size_t)(tu_rnd(&s) % len);
 
 			/* Skew towards small values and boundaries. */
-			switch (rnd(&s) % 4) {
+			switch (tu_rnd(&s) % 4) {
 			case 0:
-				m[pos] = (uint8_t)(rnd(&s) % 40);
+				m[pos] = (uint8_t)(tu_rnd(&s) % 40);
 				break;
 			case 1:
-				m[pos] ^= (uint8_t)(1u << (rnd(&s) % 8));
+				m[pos] ^= (uint8_t)(1u << (tu_rnd(&s) % 8));
 				break;
 			default:
-				m[pos] = (uint8_t)rnd(&s);
+				m[pos] = (uint8_t)tu_rnd(&s);
 				break;
 			}
 		}
-		if (rnd(&s) % 16 == 0)
-			len -= (size_t)(rnd(&s) % 64) % len;
+		if (tu_rnd(&s) % 16 == 0)
+			len -= (size_t)(tu_rnd(&s) % 64) % len;
 		errno = 0;
 		rc = open_copy(m, len, NULL, &why);
 		if (!stream_agrees(m, len, rc == 0)) {
@@ -1936,21 +1920,21 @@ test_garbage(void)
 	unsigned	 accepted = 0;
 
 	for (int i = 0; i < 50000; i++) {
-		size_t	 len = MSG_HDR_LEN, nrec = rnd(&s) % 4;
-		uint8_t	 chan = (uint8_t)(1 + rnd(&s) % 4);
+		size_t	 len = MSG_HDR_LEN, nrec = tu_rnd(&s) % 4;
+		uint8_t	 chan = (uint8_t)(1 + tu_rnd(&s) % 4);
 
 		memset(m, 0, MSG_HDR_LEN);
 		be_put(m, 4, MSG_MAGIC);
 		m[4] = MSG_VERSION;
 		m[5] = chan;
 		for (size_t j = 0; j < nrec; j++) {
-			size_t	 rl = 4 + rnd(&s) % 60;
+			size_t	 rl = 4 + tu_rnd(&s) % 60;
 
-			be_put(m + len, 2, 1 + rnd(&s) % MSG_TYPE_MAX);
-			be_put(m + len + 2, 2, rnd(&s) % 8 ? rl : rnd(&s));
+			be_put(m + len, 2, 1 + tu_rnd(&s) % MSG_TYPE_MAX);
+			be_put(m + len + 2, 2, tu_rnd(&s) % 8 ? rl : tu_rnd(&s));
 			for (size_t b = 4; b < rl; b++)
-				m[len + b] = rnd(&s) % 3 ? 0 :
-				    (uint8_t)rnd(&s);
+				m[len + b] = tu_rnd(&s) % 3 ? 0 :
+				    (uint8_t)tu_rnd(&s);
 			len += rl;
 		}
 		be_put(m + 8, 4, len);
@@ -2132,7 +2116,7 @@ test_digest_order(void)
 		idx[i] = i;
 	}
 	for (size_t i = N - 1; i > 0; i--) {
-		size_t j = (size_t)(rnd(&s) % (i + 1)), t = idx[i];
+		size_t j = (size_t)(tu_rnd(&s) % (i + 1)), t = idx[i];
 
 		idx[i] = idx[j];
 		idx[j] = t;
@@ -2258,9 +2242,9 @@ test_digest_canonical(void)
 	/* Avalanche: one flipped input bit changes about half the output. */
 	for (int i = 0; i < 2000; i++) {
 		struct addr_mac m;
-		uint32_t	 ip = (uint32_t)rnd(&s);
-		uint64_t	 v = rnd(&s), h0, h1;
-		int		 bit = (int)(rnd(&s) % 80);
+		uint32_t	 ip = (uint32_t)tu_rnd(&s);
+		uint64_t	 v = tu_rnd(&s), h0, h1;
+		int		 bit = (int)(tu_rnd(&s) % 80);
 
 		for (int j = 0; j < 6; j++)
 			m.b[j] = (uint8_t)(v >> (8 * j));

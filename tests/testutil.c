@@ -612,3 +612,12 @@ tu_main(int argc, char *argv[], const struct tu_suite *suites)
 	cleanup();
 	return failed ? 1 : 0;
 }
+
+uint64_t
+tu_rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}

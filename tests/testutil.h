@@ -19,6 +19,18 @@
 /* A string literal where an argv wants char *. */
 #define TU_S(s)	((char *)(uintptr_t)(s))
 
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+/* CU_ASSERT_STRING_EQUAL would crash on NULL: fail instead. */
+#define ASSERT_WHY(why, want) \
+	CU_ASSERT((why) != NULL && strcmp((why), (want)) == 0)
+/* An IPv4 address in host order. */
+#define IP(a, b, c, d)	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
+			    (uint32_t)(c) << 8 | (uint32_t)(d))
+
+/* A deterministic generator (xorshift64) so a failure reproduces;
+ * *s must not be 0. */
+uint64_t tu_rnd(uint64_t *s);
+
 struct tu_test {
 	const char	*name;
 	void		(*fn)(void);
