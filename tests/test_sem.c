@@ -211,10 +211,7 @@ out:
 		tu_kill(holder);
 	if (waiter != -1)
 		tu_kill(waiter);
-	if (p[0] != -1)
-		close(p[0]);
-	if (p[1] != -1)
-		close(p[1]);
+	tu_close_pipe(p);
 	CU_ASSERT(sem_gone(semid, key));
 }
 
@@ -383,10 +380,7 @@ test_eintr_retried(void)
 out:
 	if (pid != -1)
 		tu_kill(pid);
-	if (p[0] != -1)
-		close(p[0]);
-	if (p[1] != -1)
-		close(p[1]);
+	tu_close_pipe(p);
 	CU_ASSERT(sem_gone(semid, key));
 }
 
@@ -422,10 +416,7 @@ test_remove_wakes_waiter(void)
 out:
 	if (pid != -1)
 		tu_kill(pid);
-	if (p[0] != -1)
-		close(p[0]);
-	if (p[1] != -1)
-		close(p[1]);
+	tu_close_pipe(p);
 	CU_ASSERT(sem_gone(semid, key));
 }
 

@@ -192,16 +192,6 @@ sem_alive(int id)
 	return semctl(id, 0, GETVAL) != -1;
 }
 
-static void
-close_pipe(int p[2])
-{
-	for (int i = 0; i < 2; i++)
-		if (p[i] != -1) {
-			close(p[i]);
-			p[i] = -1;
-		}
-}
-
 static uint32_t
 gen_of(const struct seg_header *h)
 {
@@ -694,7 +684,7 @@ test_killed_writer(void)
 out:
 	if (pid != -1)
 		tu_kill(pid);
-	close_pipe(p);
+	tu_close_pipe(p);
 	if (r != NULL)
 		seg_detach(r);
 	if (ad.hdr != NULL)
@@ -737,7 +727,7 @@ test_write_timeout(void)
 out:
 	if (pid != -1)
 		tu_kill(pid);
-	close_pipe(p);
+	tu_close_pipe(p);
 	CU_ASSERT(seg_gone(&s));
 }
 
@@ -815,8 +805,8 @@ test_torn_read(void)
 out:
 	if (pid != -1)
 		tu_kill(pid);
-	close_pipe(p);
-	close_pipe(stop);
+	tu_close_pipe(p);
+	tu_close_pipe(stop);
 	if (r != NULL)
 		seg_detach(r);
 	CU_ASSERT(seg_gone(&s));
@@ -876,7 +866,7 @@ out:
 		tu_kill(reader);
 	if (writer != -1)
 		tu_kill(writer);
-	close_pipe(p);
+	tu_close_pipe(p);
 	CU_ASSERT(seg_gone(&s));
 }
 

@@ -621,3 +621,13 @@ tu_rnd(uint64_t *s)
 	*s ^= *s << 17;
 	return *s;
 }
+
+void
+tu_close_pipe(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] != -1) {
+			close(p[i]);
+			p[i] = -1;
+		}
+}

@@ -74,6 +74,8 @@ int	 tu_exit_code(pid_t pid, int timeout_ms);
 int	 tu_wait_byte(int fd, int timeout_ms);
 /* Writes one byte to fd, ignoring errors (a child's progress signal). */
 void	 tu_say(int fd, char c);
+/* Closes both ends of a pipe that are still open (-1: closed). */
+void	 tu_close_pipe(int p[2]);
 
 /* Waits up to timeout_ms for pid to exit; returns its wait status, or
  * -1 on timeout (the child is left running). */
