@@ -493,20 +493,6 @@ test_ifname_bounded(void)
 	free(p);
 }
 
-static struct addr_route
-mkroute(uint32_t a, uint8_t len, int has_gw, uint32_t gw, const char *ifn)
-{
-	struct addr_route r;
-
-	memset(&r, 0, sizeof(r));
-	r.dst.addr = a;
-	r.dst.len = len;
-	r.has_gw = (uint8_t)has_gw;
-	r.gw = gw;
-	snprintf(r.ifname, sizeof(r.ifname), "%s", ifn);
-	return r;
-}
-
 static void
 test_route_valid(void)
 {
@@ -514,27 +500,27 @@ test_route_valid(void)
 		struct addr_route r;
 		const char	*why;	/* NULL: valid */
 	} cases[] = {
-		{ mkroute(IP(10, 0, 0, 0), 24, 1, IP(10, 0, 0, 1), "eth0"),
+		{ tu_route(IP(10, 0, 0, 0), 24, 1, IP(10, 0, 0, 1), "eth0"),
 		    NULL },
-		{ mkroute(IP(10, 0, 0, 0), 24, 0, 0, "eth0"), NULL },
-		{ mkroute(0, 0, 1, IP(192, 168, 0, 1), "wan"), NULL },
-		{ mkroute(0xffffffffu, 32, 0, 0, "abcdefghijklmno"), NULL },
+		{ tu_route(IP(10, 0, 0, 0), 24, 0, 0, "eth0"), NULL },
+		{ tu_route(0, 0, 1, IP(192, 168, 0, 1), "wan"), NULL },
+		{ tu_route(0xffffffffu, 32, 0, 0, "abcdefghijklmno"), NULL },
 		/* The gateway is ignored without has_gw. */
-		{ mkroute(IP(10, 0, 0, 0), 8, 0, IP(1, 1, 1, 1), "e"), NULL },
-		{ mkroute(IP(10, 0, 0, 1), 24, 0, 0, "eth0"), "host bits set" },
-		{ mkroute(IP(10, 0, 0, 0), 33, 0, 0, "eth0"),
+		{ tu_route(IP(10, 0, 0, 0), 8, 0, IP(1, 1, 1, 1), "e"), NULL },
+		{ tu_route(IP(10, 0, 0, 1), 24, 0, 0, "eth0"), "host bits set" },
+		{ tu_route(IP(10, 0, 0, 0), 33, 0, 0, "eth0"),
 		    "prefix length out of range" },
-		{ mkroute(IP(10, 0, 0, 0), 8, 2, IP(1, 1, 1, 1), "eth0"),
+		{ tu_route(IP(10, 0, 0, 0), 8, 2, IP(1, 1, 1, 1), "eth0"),
 		    "bad gateway flag" },
-		{ mkroute(IP(10, 0, 0, 0), 8, 1, 0, "eth0"),
+		{ tu_route(IP(10, 0, 0, 0), 8, 1, 0, "eth0"),
 		    "zero gateway address" },
-		{ mkroute(IP(10, 0, 0, 0), 8, 0, 0, ""),
+		{ tu_route(IP(10, 0, 0, 0), 8, 0, 0, ""),
 		    "empty interface name" },
-		{ mkroute(IP(10, 0, 0, 0), 8, 0, 0, "et h0"),
+		{ tu_route(IP(10, 0, 0, 0), 8, 0, 0, "et h0"),
 		    "bad character in interface name" },
-		{ mkroute(IP(10, 0, 0, 0), 8, 0, 0, ".."),
+		{ tu_route(IP(10, 0, 0, 0), 8, 0, 0, ".."),
 		    "reserved interface name" },
-		{ mkroute(IP(10, 0, 0, 0), 8, 0, 0, "x"),
+		{ tu_route(IP(10, 0, 0, 0), 8, 0, 0, "x"),
 		    "interface name too long" },
 	};
 	size_t		 last = NELEM(cases) - 1;
@@ -566,17 +552,17 @@ test_route_format(void)
 	char		 buf[ADDR_ROUTE_STRLEN];
 	struct addr_route r;
 
-	r = mkroute(IP(10, 0, 0, 0), 24, 1, IP(10, 0, 0, 1), "eth0");
+	r = tu_route(IP(10, 0, 0, 0), 24, 1, IP(10, 0, 0, 1), "eth0");
 	CU_ASSERT_STRING_EQUAL(addr_route_format(&r, buf),
 	    "10.0.0.0/24 via 10.0.0.1 dev eth0");
-	r = mkroute(IP(10, 0, 0, 0), 24, 0, IP(10, 0, 0, 1), "eth0");
+	r = tu_route(IP(10, 0, 0, 0), 24, 0, IP(10, 0, 0, 1), "eth0");
 	CU_ASSERT_STRING_EQUAL(addr_route_format(&r, buf),
 	    "10.0.0.0/24 dev eth0");
-	r = mkroute(0, 0, 1, IP(192, 168, 1, 254), "wan0");
+	r = tu_route(0, 0, 1, IP(192, 168, 1, 254), "wan0");
 	CU_ASSERT_STRING_EQUAL(addr_route_format(&r, buf),
 	    "0.0.0.0/0 via 192.168.1.254 dev wan0");
 	/* The longest possible line fits. */
-	r = mkroute(0xffffffffu, 32, 1, 0xffffffffu, "abcdefghijklmno");
+	r = tu_route(0xffffffffu, 32, 1, 0xffffffffu, "abcdefghijklmno");
 	CU_ASSERT_PTR_EQUAL(addr_route_format(&r, buf), buf);
 	CU_ASSERT_STRING_EQUAL(buf, "255.255.255.255/32 via 255.255.255.255 "
 	    "dev abcdefghijklmno");
@@ -618,7 +604,7 @@ test_route_cmp(void)
 	uint64_t	 s = 99;
 
 	for (size_t i = 0; i < NELEM(want); i++)
-		r[i] = mkroute(want[i].a, want[i].len, 0, 0, "eth0");
+		r[i] = tu_route(want[i].a, want[i].len, 0, 0, "eth0");
 	/* Shuffle deterministically, sort, compare. */
 	for (size_t i = NELEM(r) - 1; i > 0; i--) {
 		size_t j = (size_t)(tu_rnd(&s) % (i + 1));
@@ -632,8 +618,8 @@ test_route_cmp(void)
 		CU_ASSERT_EQUAL(r[i].dst.addr, want[i].a);
 		CU_ASSERT_EQUAL(r[i].dst.len, want[i].len);
 	}
-	a = mkroute(IP(10, 0, 0, 0), 8, 0, 0, "eth0");
-	b = mkroute(IP(10, 0, 0, 0), 8, 1, IP(1, 2, 3, 4), "eth1");
+	a = tu_route(IP(10, 0, 0, 0), 8, 0, 0, "eth0");
+	b = tu_route(IP(10, 0, 0, 0), 8, 1, IP(1, 2, 3, 4), "eth1");
 	CU_ASSERT_EQUAL(addr_route_cmp(&a, &b), 0);	/* same destination */
 	b.dst.len = 9;
 	CU_ASSERT_EQUAL(addr_route_cmp(&a, &b), -1);

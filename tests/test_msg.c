@@ -2007,20 +2007,6 @@ test_names(void)
 
 /* digest */
 
-static struct addr_route
-droute(uint32_t a, uint8_t len, int has_gw, uint32_t gw, const char *ifn)
-{
-	struct addr_route r;
-
-	memset(&r, 0, sizeof(r));
-	r.dst.addr = a;
-	r.dst.len = len;
-	r.has_gw = (uint8_t)has_gw;
-	r.gw = gw;
-	snprintf(r.ifname, sizeof(r.ifname), "%s", ifn);
-	return r;
-}
-
 static int
 u64cmp(const void *a, const void *b)
 {
@@ -2032,7 +2018,7 @@ u64cmp(const void *a, const void *b)
 static void
 test_digest_known(void)
 {
-	struct addr_route r = droute(IP(10, 1, 2, 0), 24, 1, IP(10, 1, 2, 1),
+	struct addr_route r = tu_route(IP(10, 1, 2, 0), 24, 1, IP(10, 1, 2, 1),
 	    "eth0");
 
 	/* Pinned: rtm and its clients must agree on every platform and
@@ -2075,7 +2061,7 @@ ref_digest_route(const struct addr_route *r)
 static void
 test_digest_names(void)
 {
-	struct addr_route r = droute(IP(192, 0, 2, 0), 24, 1, IP(192, 0, 2, 1),
+	struct addr_route r = tu_route(IP(192, 0, 2, 0), 24, 1, IP(192, 0, 2, 1),
 	    "");
 	uint64_t	 clean;
 
@@ -2102,7 +2088,7 @@ test_digest_order(void)
 
 	for (size_t i = 0; i < N; i++) {
 		if (i % 2) {
-			struct addr_route r = droute((uint32_t)i << 8, 24,
+			struct addr_route r = tu_route((uint32_t)i << 8, 24,
 			    i % 3 != 0, IP(10, 0, 0, 1) + (uint32_t)i, "eth0");
 
 			h[i] = digest_route(&r);
@@ -2136,8 +2122,8 @@ test_digest_order(void)
 	CU_ASSERT_EQUAL(shuffled, 0);
 	/* A change = subtract old + add new; order of changes irrelevant. */
 	{
-		struct addr_route a = droute(IP(10, 0, 0, 0), 8, 0, 0, "eth0");
-		struct addr_route b = droute(IP(10, 0, 0, 0), 8, 1,
+		struct addr_route a = tu_route(IP(10, 0, 0, 0), 8, 0, 0, "eth0");
+		struct addr_route b = tu_route(IP(10, 0, 0, 0), 8, 1,
 		    IP(10, 0, 0, 1), "eth0");
 
 		CU_ASSERT_NOT_EQUAL(sum - digest_route(&a) + digest_route(&b),
@@ -2153,7 +2139,7 @@ test_digest_distinct(void)
 	enum { N = 4096 };
 	static uint64_t	 h[N];
 	size_t		 n = 0;
-	struct addr_route base = droute(IP(10, 1, 2, 0), 24, 1,
+	struct addr_route base = tu_route(IP(10, 1, 2, 0), 24, 1,
 	    IP(10, 1, 2, 1), "eth0"), r;
 	struct addr_mac	 m;
 
@@ -2203,7 +2189,7 @@ test_digest_distinct(void)
 		struct addr_mac mm = { { 0, 0, (uint8_t)(i >> 24),
 		    (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i } };
 
-		r = droute(i << 8, 24, 0, 0, "");
+		r = tu_route(i << 8, 24, 0, 0, "");
 		memset(r.ifname, 0, sizeof(r.ifname));
 		h[n++] = digest_route(&r);
 		h[n++] = digest_arp(&mm, i << 8);
@@ -2220,7 +2206,7 @@ test_digest_distinct(void)
 static void
 test_digest_canonical(void)
 {
-	struct addr_route a = droute(IP(10, 0, 0, 0), 8, 0, 0, "eth0"), b;
+	struct addr_route a = tu_route(IP(10, 0, 0, 0), 8, 0, 0, "eth0"), b;
 	uint64_t	 s = 3, flips = 0;
 	int		 trials = 0;
 

@@ -631,3 +631,17 @@ tu_close_pipe(int p[2])
 			p[i] = -1;
 		}
 }
+
+struct addr_route
+tu_route(uint32_t a, uint8_t len, int has_gw, uint32_t gw, const char *ifn)
+{
+	struct addr_route r;
+
+	memset(&r, 0, sizeof(r));
+	r.dst.addr = a;
+	r.dst.len = len;
+	r.has_gw = (uint8_t)has_gw;
+	r.gw = gw;
+	snprintf(r.ifname, sizeof(r.ifname), "%s", ifn);
+	return r;
+}

@@ -16,6 +16,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "addr.h"
+
 /* A string literal where an argv wants char *. */
 #define TU_S(s)	((char *)(uintptr_t)(s))
 
@@ -30,6 +32,10 @@
 /* A deterministic generator (xorshift64) so a failure reproduces;
  * *s must not be 0. */
 uint64_t tu_rnd(uint64_t *s);
+
+/* A route (host order), every other byte zero; ifn is cut to fit. */
+struct addr_route tu_route(uint32_t a, uint8_t len, int has_gw, uint32_t gw,
+	    const char *ifn);
 
 struct tu_test {
 	const char	*name;
