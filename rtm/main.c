@@ -562,6 +562,7 @@ main(int argc, char *argv[])
 	rundir_setup(&env);
 	lockfd = lock_instance(&env);
 	signals_setup();
+	env.pid = getpid();
 	os_random(&env.instance, sizeof(env.instance));
 	if (state_init(&env) == -1)
 		fatal("tables");

@@ -465,7 +465,7 @@ notify_goodbye_all(struct rtm *env)
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_GOODBYE;
-	rec.u.goodbye.pid = (uint32_t)getpid();
+	rec.u.goodbye.pid = (uint32_t)env->pid;
 	notify_distribute(env);
 	for (struct peer *p = env->peers; p; p = p->next) {
 		if (p->kind != PEER_CLIENT || p->gone)

@@ -24,7 +24,7 @@ peer_header(struct rtm *env, uint8_t chan, struct msg_header *h)
 	memset(h, 0, sizeof(*h));
 	h->version = MSG_VERSION;
 	h->chan = chan;
-	h->pid = (uint32_t)getpid();
+	h->pid = (uint32_t)env->pid;
 	h->seq = ++env->dgram_seq;
 	h->instance = env->instance;
 }

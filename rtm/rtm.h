@@ -109,6 +109,7 @@ struct rtm {
 	char		 sockpath[UDS_PATH_MAX + 1];
 	char		 peerdir[PATH_MAX];
 	uint64_t	 instance;
+	pid_t		 pid;		/* ours, after daemonizing */
 	uid_t		 uid;
 	gid_t		 admin_gid;	/* -g GROUP, or (gid_t)-1 */
 	int		 sock;
