@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -790,6 +791,13 @@ run_timers(struct rtmc *h)
 
 static int sig_pipe[2] = { -1, -1 };
 static struct sigaction sig_prev;
+/*
+ * Set after the byte is written, so every dispatch need not read the
+ * pipe to learn that it is empty (a system call per notification).  A
+ * lock-free atomic, as the handler may run on another thread.
+ */
+static atomic_int sig_written;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int is not lock-free");
 
 static void
 sig_on_usr1(int sig)
@@ -800,6 +808,7 @@ sig_on_usr1(int sig)
 	(void)sig;
 	n = write(sig_pipe[1], "", 1);
 	(void)n;
+	atomic_store(&sig_written, 1);
 	errno = saved;
 }
 
@@ -810,7 +819,7 @@ sig_consume(void)
 	int	got = 0;
 	ssize_t	n;
 
-	if (sig_pipe[0] == -1)
+	if (sig_pipe[0] == -1 || atomic_exchange(&sig_written, 0) == 0)
 		return 0;
 	while ((n = read(sig_pipe[0], buf, sizeof(buf))) > 0 ||
 	    (n == -1 && errno == EINTR))
