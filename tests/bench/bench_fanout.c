@@ -21,6 +21,12 @@
  *	shmget(IPC_PRIVATE, 64) + shmat of M segments, timed; all are
  *	removed afterwards.  Prints "R shm_s".
  *
+ *   bench_fanout memory -k K -m MIB
+ *	What K processes pay for MIB MiB of fresh memory each, as K
+ *	clients building their mirrors do: K processes each malloc() and
+ *	write one byte per page, released together; timed until the last
+ *	has finished.  Prints "R memK_s".
+ *
  *   bench_fanout semop
  *	What a reader that locked the segment's semaphore would pay: a
  *	semop lock/unlock pair (SEM_UNDO, as rtm's writer does) on a
@@ -452,11 +458,57 @@ semop_pair(void)
 	    0.5));
 }
 
+static void
+memory(int k, size_t mib)
+{
+	long		 pg = sysconf(_SC_PAGESIZE);
+	size_t		 len = mib << 20;
+	int		 go[2];
+	uint64_t	 t0;
+	char		 c, key[40];
+
+	if (pg <= 0)
+		pg = 4096;
+	if (pipe(go) == -1)
+		fail("pipe");
+	for (int i = 0; i < k; i++) {
+		if ((kids[i] = fork()) == -1)
+			fail("fork");
+		if (kids[i] == 0) {
+			volatile char	*p;
+
+			close(go[1]);
+			if (read(go[0], &c, 1) != 0 ||
+			    (p = malloc(len)) == NULL)
+				_exit(1);
+			for (size_t o = 0; o < len; o += (size_t)pg)
+				p[o] = 1;
+			_exit(0);
+		}
+		nkids = i + 1;
+	}
+	close(go[0]);
+	t0 = bench_now_ns();
+	close(go[1]);			/* every child's read returns 0 */
+	for (int i = 0; i < k; i++) {
+		int	 st;
+
+		if (waitpid(kids[i], &st, 0) == -1 || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			fail("a memory toucher failed");
+		kids[i] = 0;
+	}
+	snprintf(key, sizeof(key), "%s_s", mode_tag);
+	bench_result(key, "%.3f", (double)(bench_now_ns() - t0) / 1e9);
+	nkids = 0;
+}
+
 static int
 usage(void)
 {
 	fprintf(stderr, "usage: bench_fanout fanout -d DIR -k K -n N -s SEED\n"
 	    "       bench_fanout ping -d DIR -k K -o OPS\n"
+	    "       bench_fanout memory -k K -m MIB\n"
 	    "       bench_fanout shm -m M\n"
 	    "       bench_fanout semop\n"
 	    "       (each with [-t SECONDS])\n");
@@ -521,6 +573,10 @@ main(int argc, char *argv[])
 	    k <= MAX_RECV && ops > 0) {
 		snprintf(mode_tag, sizeof(mode_tag), "ping");
 		ping(k, ops);
+	} else if (strcmp(mode, "memory") == 0 && k > 0 && k <= MAX_RECV &&
+	    m > 0) {
+		snprintf(mode_tag, sizeof(mode_tag), "mem%d", k);
+		memory(k, m);
 	} else if (strcmp(mode, "shm") == 0 && m > 0) {
 		snprintf(mode_tag, sizeof(mode_tag), "shm");
 		shm(m);

@@ -14,7 +14,11 @@
 #   BENCH_MACS [32768]      MACs created       BENCH_LOOKUPS [20000000]
 #   BENCH_KERNEL [1]        0: skip the kernel ip -batch reference
 #   BENCH_RTABLE [0]        1: also run the rtable micro-benchmark
-#   BENCH_TMPDIR            where the run directory goes [$TMPDIR, /tmp]
+#   BENCH_TMPDIR            where the state files and inputs go [$TMPDIR,
+#                           /tmp]
+#   BENCH_RUNDIR            where rtm's run directories go [as root, /run
+#                           when it is a tmpfs, as rtm's /var/run/rtm is;
+#                           else BENCH_TMPDIR]
 #   BENCH_BUDGET [600]      seconds for all the measurements together:
 #                           each step has its own deadline as well, and
 #                           steps that find the budget spent report timeout
@@ -61,7 +65,24 @@ $CC $CFLAGS $CPPFLAGS -o "$OUT/sweep" tests/sweep.c "${B}ipc/libipc.a" ||
 tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/rtm-bench.XXXXXX") || exit 1
 res="$tmp/results"
 : >"$res"
-rtm_pid= rdir= ns= sysctl_saved=
+rtm_pid= rdir= ns= sysctl_saved= runs=
+
+fs_of() { df -T "$1" 2>/dev/null | awk 'NR == 2 { print $2 }'; }
+
+# rtm's own layout: as root, the run directory (sockets, key files) on
+# the tmpfs of /var/run/rtm and the state file on disk in /var/lib/rtm;
+# as anyone else, both in TMPDIR.  Where the key files are decides the
+# MAC figure on a disk file system (docs/performance.md).
+rbase=${BENCH_RUNDIR:-}
+if [ -z "$rbase" ] && [ "$(id -u)" = 0 ] && [ "$(fs_of /run)" = tmpfs ] &&
+    [ -w /run ]; then
+	rbase=/run
+fi
+if [ -n "$rbase" ]; then
+	runs=$(mktemp -d "$rbase/rtm-bench.XXXXXX") || { rm -rf "$tmp"; exit 1; }
+else
+	runs=$tmp
+fi
 
 is_ours() {	# pid: still one of our harness processes?
 	if [ -r "/proc/$1/cmdline" ]; then
@@ -102,7 +123,7 @@ cleanup() {
 			is_ours "$p" && kill -9 "$p" 2>/dev/null
 		done
 	fi
-	for d in "$tmp"/run.*; do
+	for d in "$runs"/run.*; do
 		[ -d "$d" ] && "$RTM" -C -d "$d" >/dev/null 2>&1
 	done
 	if [ -n "$ns" ]; then
@@ -110,17 +131,18 @@ cleanup() {
 		ns=
 	fi
 	restore_sysctls
-	leaks=$("$OUT/sweep" "$tmp" 2>&1)
+	leaks=$("$OUT/sweep" "$runs" 2>&1)
 	[ -n "$leaks" ] && say "LEAK: $leaks"
+	[ "$runs" != "$tmp" ] && rm -rf "$runs"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 start_rtm() {	# name
-	rdir="$tmp/run.$1"
+	rdir="$runs/run.$1"
 	mkdir -p "$rdir" || return 1
-	"$RTM" -f -d "$rdir" -s "$rdir/state" 2>"$rdir/rtm.log" &
+	"$RTM" -f -d "$rdir" -s "$tmp/state.$1" 2>"$rdir/rtm.log" &
 	rtm_pid=$!
 	i=0
 	while [ ! -S "$rdir/rtm.sock" ] && [ $i -lt 100 ]; do
@@ -182,12 +204,12 @@ driver() {	# TAG SECONDS FILE K [driver options]
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
 [ -n "$cpu" ] || cpu=$(uname -p)
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
-fstype=$(df -T "$tmp" 2>/dev/null | awk 'NR == 2 { print $2 }')
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
-machine="$ncpu CPUs, $cpu, $(uname -sr), run dir on ${fstype:-?}"
+machine="$ncpu CPUs, $cpu, $(uname -sr), run dirs on $(fs_of "$runs"),"
+machine="$machine state on $(fs_of "$tmp")"
 machine="$machine, load average at start ${loadavg:-?}"
 say "$machine"
-say "run area $tmp"
+say "run area $tmp, run directories in $runs"
 
 # --- input ----------------------------------------------------------------
 "$OUT/bench_gen" routes "$ROUTES" "$SEED" "$tmp/routes" || exit 1
@@ -205,10 +227,10 @@ else
 fi
 say "baselines: raw fan-out to 16, raw ping to 16"
 s=$(allow 60)
-step fanout16 "$s" "$OUT/bench_fanout" fanout -d "$tmp" -k 16 -n "$ROUTES" \
+step fanout16 "$s" "$OUT/bench_fanout" fanout -d "$runs" -k 16 -n "$ROUTES" \
     -s "$SEED" -t "$s"
 s=$(allow 60)
-step ping "$s" "$OUT/bench_fanout" ping -d "$tmp" -k 16 -o "$OPS" -t "$s"
+step ping "$s" "$OUT/bench_fanout" ping -d "$runs" -k 16 -o "$OPS" -t "$s"
 
 # --- 2: 64 clients --------------------------------------------------------
 say "$ROUTES routes -> 64 clients"
@@ -219,8 +241,18 @@ else
 	status load64 error
 fi
 s=$(allow 60)
-step fanout64 "$s" "$OUT/bench_fanout" fanout -d "$tmp" -k 64 -n "$ROUTES" \
+step fanout64 "$s" "$OUT/bench_fanout" fanout -d "$runs" -k 64 -n "$ROUTES" \
     -s "$SEED" -t "$s"
+# What the kernel takes to hand 64 processes the memory the clients'
+# mirrors grew by (fresh pages, zeroed): part of the 64-client figure
+# that no code of rtm's is in, and on a VM the part that varies most.
+bpu=$(awk '$2 == "load64_rss_client_bpu" { print $3 }' "$res")
+mib=$(awk -v b="$bpu" -v n="$ROUTES" 'BEGIN { printf "%d", b * n / 1048576 }')
+if [ "${mib:-0}" -gt 0 ]; then
+	s=$(allow 60)
+	step mem64 "$s" "$OUT/bench_fanout" memory -k 64 -m "$mib" -t "$s"
+	echo "R mem64_mib $mib" >>"$res"
+fi
 
 # --- 6, 4: MACs, segments, ARP lookups ------------------------------------
 # Every MAC is one segment and one semaphore set: the kernel's limits
@@ -431,7 +463,7 @@ END {
 	    "ping_max_us fanout16_mib fanout16_dgrams load16_rss_rtm_mib " \
 	    "load16_rss_client_avg_bpu macs_admin_s macs_rss_rtm_bpu " \
 	    "macs_rss_client_bpu arp_all_ns arp_checked lpm_hit_pct " \
-	    "load64_rss_client_bpu arpsmall", d, " ")
+	    "load64_rss_client_bpu mem64_s mem64_mib arpsmall", d, " ")
 	for (i = 1; i <= n; i++)
 		if (d[i] in v) printf "  %-28s %s\n", d[i], v[d[i]]
 	for (k in v)
