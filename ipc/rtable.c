@@ -28,6 +28,20 @@
  * for /25../32 routes would cost a kilobyte per /24 and blow the memory
  * budget.
  *
+ * Level-2 chunks (one per /16 holding a longer route: tens of thousands
+ * in a full table, two thirds of its memory when they were plain) are
+ * palettes: a byte per slot indexing the chunk's distinct values, at
+ * most 31 (a /16 of a few dozen routes has about 20), 384 bytes instead
+ * of 1 KiB.  A lookup pays one more load, in the same chunk.  Updates
+ * mostly change entries, not slots: a route from above replaces the
+ * entries of shorter routes, a deleted or moved route's leaf and a
+ * moved child are renamed where they stand; only a level-2 route or a
+ * new child below one takes a new entry.  Entries no slot uses are
+ * collected when the palette is full; a chunk that still has no room
+ * becomes a plain 256-slot chunk (RT_WIDE in its reference), and stays
+ * one until it is folded away.  An insert reserves that chunk up front
+ * when the palette is full, so ENOMEM still changes nothing.
+ *
  * An update costs the size of the subtree below the route: nothing for
  * a /24, up to the whole trie for a /1.  The default route, the one
  * short route every table has, is kept out of the trie (an empty slot
@@ -62,8 +76,8 @@
  * most about one block per array, and growth never copies tens of
  * megabytes.  Trailing blocks are freed as an array shrinks; an empty
  * table holds no allocation but itself.  Measured with
- * tests/bench/rtable_bench.c: about 80 bytes per route for 1 M random
- * /24s, 90 for a realistic mix.
+ * tests/bench/rtable_bench.c: about 43 bytes per route for 1 M random
+ * /24s, 54 for a realistic mix (80 and 90 with plain level-2 chunks).
  *
  * Interface names are interned with reference counts (at most
  * RT_MAXIFS distinct names at once); a freed name's slot is reused and
@@ -78,6 +92,7 @@
 
 #define RT_LEVELS	5
 #define RT_CHILD	0x80000000u
+#define RT_WIDE		0x40000000u	/* with RT_CHILD: a wide level-2 chunk */
 #define RT_IDXBITS	24
 #define RT_IDXMASK	((1u << RT_IDXBITS) - 1)
 #define RT_MAXROUTES	RT_IDXMASK		/* index + 1 fits 24 bits */
@@ -97,6 +112,8 @@
 #define RT_SMALL_SH	10			/* 1024 chunks, 64 KiB */
 #define RT_META_ES	sizeof(uint32_t)
 #define RT_META_SH	12			/* 4096 bases, 16 KiB */
+#define RT_PAL_ES	sizeof(struct rt_pal)
+#define RT_PAL_SH	7			/* 128 chunks, 48 KiB */
 #define RT_REC_ES	sizeof(struct rt_rec)
 #define RT_REC_SH	12			/* 4096 records, 48 KiB */
 #define RT_ALIGN	64			/* a cache line */
@@ -144,6 +161,24 @@ struct rt_rec {
 };
 
 _Static_assert(sizeof(struct rt_rec) == 12, "route record is not packed");
+
+/*
+ * A level-2 chunk (a /16: one slot per /24) as a palette: each slot is
+ * a byte indexing val[], which holds the chunk's distinct values, at
+ * most RT_PALN of them (a /16 holding a few dozen routes has about
+ * 20).  384 bytes against 1 KiB for 256 plain slots: these chunks are
+ * most of a big table.  val[0, n) may hold values no slot uses any
+ * more (garbage, collected when val[] is full) and duplicates.
+ */
+#define RT_PALN		31
+
+struct rt_pal {
+	uint8_t		idx[256];
+	uint32_t	val[RT_PALN];
+	uint32_t	n;
+};
+
+_Static_assert(sizeof(struct rt_pal) % 64 == 0, "palette chunk not in lines");
 
 /*
  * Elements [0, n) in use out of cap allocated.  Block 0 holds cap
@@ -194,8 +229,10 @@ struct rt_hint {
 
 struct rtable {
 	uint32_t	 root[256];
-	struct rt_arr	 pool[RT_LEVELS];	/* [0] unused: root */
+	struct rt_arr	 pool[RT_LEVELS];	/* [0] unused: root; [2] wide */
 	struct rt_arr	 meta[RT_LEVELS];	/* one per chunk of pool */
+	struct rt_arr	 pals;			/* level 2, palettes */
+	struct rt_arr	 pmeta;			/* one per chunk of pals */
 	struct rt_arr	 recs;
 	uint32_t	*htab;
 	uint32_t	 hmask;		/* htab has hmask + 1 entries when htab */
@@ -738,14 +775,52 @@ rt_home(uint8_t len)
 	return 4;
 }
 
+/*
+ * The plain slots of chunk ci of level lv.  At level 2 that is a wide
+ * chunk only (ci carries RT_WIDE); palette chunks go through rt_pal().
+ */
 static inline uint32_t *
 rt_slots(struct rtable *t, int lv, uint32_t ci)
 {
 	if (lv == 0)
 		return t->root;
 	if (lv <= 2)
-		return arr_elem(&t->pool[lv], ci, RT_BIG_ES, RT_BIG_SH);
+		return arr_elem(&t->pool[lv], ci & RT_IDXMASK, RT_BIG_ES,
+		    RT_BIG_SH);
 	return arr_elem(&t->pool[lv], ci, RT_SMALL_ES, RT_SMALL_SH);
+}
+
+static inline struct rt_pal *
+rt_pal(const struct rtable *t, uint32_t ci)
+{
+	return arr_elem(&t->pals, ci, RT_PAL_ES, RT_PAL_SH);
+}
+
+/* Whether chunk ci of level lv is a palette. */
+static inline int
+rt_is_pal(int lv, uint32_t ci)
+{
+	return lv == 2 && !(ci & RT_WIDE);
+}
+
+/* Slot s of level-2 chunk ci, either kind. */
+static inline uint32_t
+rt2_get(const struct rtable *t, uint32_t ci, unsigned s)
+{
+	const struct rt_pal *p;
+
+	if (ci & RT_WIDE)
+		return ((const uint32_t *)arr_elem(&t->pool[2],
+		    ci & RT_IDXMASK, RT_BIG_ES, RT_BIG_SH))[s];
+	p = rt_pal(t, ci);
+	return p->val[p->idx[s]];
+}
+
+/* Slot s of chunk ci of level lv, any level and kind. */
+static inline uint32_t
+rt_get(struct rtable *t, int lv, uint32_t ci, unsigned s)
+{
+	return lv == 2 ? rt2_get(t, ci, s) : rt_slots(t, lv, ci)[s];
 }
 
 /*
@@ -755,19 +830,53 @@ rt_slots(struct rtable *t, int lv, uint32_t ci)
 static inline uint32_t *
 rt_base(struct rtable *t, int lv, uint32_t ci)
 {
-	return arr_elem(&t->meta[lv], ci, RT_META_ES, RT_META_SH);
+	if (rt_is_pal(lv, ci))
+		return arr_elem(&t->pmeta, ci, RT_META_ES, RT_META_SH);
+	return arr_elem(&t->meta[lv], ci & RT_IDXMASK, RT_META_ES,
+	    RT_META_SH);
+}
+
+/* The arrays chunk ci of level lv lives in. */
+static void
+rt_arrays(struct rtable *t, int lv, uint32_t ci, struct rt_arr **pool,
+    struct rt_arr **meta)
+{
+	*pool = rt_is_pal(lv, ci) ? &t->pals : &t->pool[lv];
+	*meta = rt_is_pal(lv, ci) ? &t->pmeta : &t->meta[lv];
+}
+
+/* Room for one more chunk of level lv (a palette at level 2). */
+static int
+rt_chunk_reserve(struct rtable *t, int lv, int wide)
+{
+	struct rt_arr	*a, *m;
+
+	rt_arrays(t, lv, wide ? RT_WIDE : 0, &a, &m);
+	return arr_reserve(a, a->n + 1) == -1 ||
+	    arr_reserve(m, m->n + 1) == -1 ? -1 : 0;
 }
 
 /* Takes a reserved chunk of level lv, every slot set to fill. */
 static uint32_t
 rt_chunk_new(struct rtable *t, int lv, uint32_t base, uint32_t fill)
 {
-	uint32_t	 ci = t->pool[lv].n++, w = 1u << rt_bits[lv];
-	uint32_t	*c = rt_slots(t, lv, ci);
+	struct rt_arr	*a, *m;
+	struct rt_pal	*p;
+	uint32_t	 ci, w = 1u << rt_bits[lv], *c;
 
-	t->meta[lv].n++;
+	rt_arrays(t, lv, 0, &a, &m);
+	ci = a->n++;
+	m->n++;
 	*rt_base(t, lv, ci) = base;
+	if (lv == 2) {
+		p = rt_pal(t, ci);
+		memset(p->idx, 0, sizeof(p->idx));
+		p->val[0] = fill;
+		p->n = 1;
+		return ci;
+	}
 	/* Constant counts, so the compiler can use wide stores. */
+	c = rt_slots(t, lv, ci);
 	if (w == 256) {
 		for (uint32_t s = 0; s < 256; s++)
 			c[s] = fill;
@@ -785,27 +894,168 @@ rt_descend(struct rtable *t, uint32_t prefix, int home)
 	uint32_t	 ci = 0;
 
 	for (int lv = 0; lv < home; lv++)
-		ci = rt_slots(t, lv, ci)[rt_index(prefix, lv)] & ~RT_CHILD;
+		ci = rt_get(t, lv, ci, rt_index(prefix, lv)) & ~RT_CHILD;
 	return ci;
+}
+
+/* Palettes: every value in val[] that equals from becomes to. */
+static void
+rt_pal_rename(struct rt_pal *p, uint32_t from, uint32_t to)
+{
+	for (uint32_t e = 0; e < p->n; e++)
+		if (p->val[e] == from)
+			p->val[e] = to;
+}
+
+/*
+ * Slot s of chunk ci of level lv, whose value from no other slot of the
+ * chunk holds (a child reference), becomes to.  In a palette that is
+ * the value's entry, wherever the slot is.
+ */
+static void
+rt_relabel(struct rtable *t, int lv, uint32_t ci, unsigned s, uint32_t from,
+    uint32_t to)
+{
+	if (rt_is_pal(lv, ci))
+		rt_pal_rename(rt_pal(t, ci), from, to);
+	else
+		rt_slots(t, lv, ci)[s] = to;
 }
 
 /* Frees chunk ci of level lv (unlinked) by moving the last one in. */
 static void
 rt_chunk_free(struct rtable *t, int lv, uint32_t ci)
 {
-	struct rt_arr	*a = &t->pool[lv];
-	uint32_t	 last = a->n - 1, base;
+	struct rt_arr	*a, *m;
+	uint32_t	 kind = ci & RT_WIDE, last, base;
 
+	rt_arrays(t, lv, ci, &a, &m);
+	ci &= RT_IDXMASK;
+	last = a->n - 1;
 	if (ci != last) {
 		memcpy(arr_at(a, ci), arr_at(a, last), a->esize);
-		base = *rt_base(t, lv, ci) = *rt_base(t, lv, last);
-		rt_slots(t, lv - 1, rt_descend(t, base, lv - 1))
-		    [rt_index(base, lv - 1)] = RT_CHILD | ci;
+		base = *rt_base(t, lv, ci | kind) = *rt_base(t, lv,
+		    last | kind);
+		rt_relabel(t, lv - 1, rt_descend(t, base, lv - 1),
+		    rt_index(base, lv - 1), RT_CHILD | kind | last,
+		    RT_CHILD | kind | ci);
 	}
 	a->n--;
-	t->meta[lv].n--;
+	m->n--;
 	arr_trim(a);
-	arr_trim(&t->meta[lv]);
+	arr_trim(m);
+}
+
+/*
+ * Drops the values of p no slot uses and merges duplicates, renumbering
+ * the slots.  A few hundred byte operations, when val[] is full.
+ */
+static void
+rt_pal_collect(struct rt_pal *p)
+{
+	uint8_t		 map[RT_PALN];
+	uint32_t	 used = 0, n = 0, e, k;
+
+	for (unsigned s = 0; s < 256; s++)
+		used |= 1u << p->idx[s];
+	for (e = 0; e < p->n; e++) {
+		if (!(used >> e & 1))
+			continue;
+		for (k = 0; k < n && p->val[k] != p->val[e]; k++)
+			;
+		if (k == n)
+			p->val[n++] = p->val[e];
+		map[e] = (uint8_t)k;
+	}
+	for (unsigned s = 0; s < 256; s++)
+		p->idx[s] = map[p->idx[s]];
+	p->n = n;
+}
+
+/* Whether p can take one more value (collecting if it must). */
+static int
+rt_pal_room(struct rt_pal *p)
+{
+	if (p->n == RT_PALN)
+		rt_pal_collect(p);
+	return p->n < RT_PALN;
+}
+
+/*
+ * A new entry for v in p; -1 when p is full.  Values given are new to
+ * the chunk (a route's leaf, a child reference): no search.
+ */
+static int
+rt_pal_add(struct rt_pal *p, uint32_t v)
+{
+	if (!rt_pal_room(p))
+		return -1;
+	p->val[p->n] = v;
+	return (int)p->n++;
+}
+
+/*
+ * Turns palette chunk ci, full, into a wide chunk (reserved by the
+ * caller) with the same slots, and returns the wide chunk's reference.
+ */
+static uint32_t
+rt_pal_widen(struct rtable *t, uint32_t ci)
+{
+	struct rt_pal	*p = rt_pal(t, ci);
+	uint32_t	 wi = t->pool[2].n++ | RT_WIDE, base, *w;
+
+	t->meta[2].n++;
+	base = *rt_base(t, 2, wi) = *rt_base(t, 2, ci);
+	w = rt_slots(t, 2, wi);
+	for (unsigned s = 0; s < 256; s++)
+		w[s] = p->val[p->idx[s]];
+	rt_slots(t, 1, rt_descend(t, base, 1))[rt_index(base, 1)] =
+	    RT_CHILD | wi;
+	rt_chunk_free(t, 2, ci);
+	return wi;
+}
+
+/*
+ * Slot s of level-2 chunk *ci becomes v.  A palette that has no room
+ * for v is widened (*ci changes): the caller reserved a wide chunk when
+ * rt_pal_room() said no.
+ */
+static void
+rt2_put(struct rtable *t, uint32_t *ci, unsigned s, uint32_t v)
+{
+	struct rt_pal	*p;
+	int		 e;
+
+	if (!(*ci & RT_WIDE)) {
+		p = rt_pal(t, *ci);
+		e = p->idx[s];
+		/* The slot's own entry, if no other slot shares it. */
+		if (memchr(p->idx, e, s) == NULL &&
+		    memchr(p->idx + s + 1, e, 255 - s) == NULL) {
+			p->val[e] = v;
+			return;
+		}
+		if ((e = rt_pal_add(p, v)) >= 0) {
+			p->idx[s] = (uint8_t)e;
+			return;
+		}
+		*ci = rt_pal_widen(t, *ci);
+	}
+	rt_slots(t, 2, *ci)[s] = v;
+}
+
+/*
+ * Whether a palette must stay: one of the values its slots use is a
+ * route living at level 2 or a child chunk (see rt_chunk_live()).
+ */
+static int
+rt_pal_live(const struct rt_pal *p)
+{
+	for (uint32_t e = 0; e < p->n; e++)
+		if ((p->val[e] >> RT_IDXBITS) > rt_end[1] &&
+		    memchr(p->idx, (int)e, sizeof(p->idx)) != NULL)
+			return 1;
+	return 0;
 }
 
 /*
@@ -841,15 +1091,79 @@ rt_chunk_live(const uint32_t *c, int lv, unsigned s)
 static void
 rt_fold(struct rtable *t, uint32_t prefix, int lv, const uint32_t *ci)
 {
-	uint32_t	*c;
+	uint32_t	*c, v;
 
 	for (; lv > 0; lv--) {
-		c = rt_slots(t, lv, ci[lv]);
-		if (rt_chunk_live(c, lv, rt_index(prefix, lv)))
-			return;
-		rt_slots(t, lv - 1, ci[lv - 1])[rt_index(prefix, lv - 1)] =
-		    c[0];
+		if (rt_is_pal(lv, ci[lv])) {
+			if (rt_pal_live(rt_pal(t, ci[lv])))
+				return;
+			v = rt2_get(t, ci[lv], 0);
+		} else {
+			c = rt_slots(t, lv, ci[lv]);
+			if (rt_chunk_live(c, lv, rt_index(prefix, lv)))
+				return;
+			v = c[0];
+		}
+		rt_relabel(t, lv - 1, ci[lv - 1], rt_index(prefix, lv - 1),
+		    RT_CHILD | ci[lv], v);
 		rt_chunk_free(t, lv, ci[lv]);
+	}
+}
+
+static void	rt_push(struct rtable *, int, uint32_t, unsigned, unsigned,
+		    uint32_t, uint8_t);
+static void	rt_swap(struct rtable *, int, uint32_t, unsigned, unsigned,
+		    uint32_t, uint32_t);
+
+/* Whether any value of p is a child reference. */
+static int
+rt_pal_kids(const struct rt_pal *p)
+{
+	uint32_t	 any = 0;
+
+	for (uint32_t e = 0; e < p->n; e++)
+		any |= p->val[e];
+	return (any & RT_CHILD) != 0;
+}
+
+/*
+ * rt_push() into palette chunk ci.  From above (the whole chunk), the
+ * slots a shorter route holds are exactly those whose entry has a
+ * shorter length: the entries change, not the slots.  A level-2 route
+ * gets an entry and the slots of its range (the caller made room).
+ */
+static void
+rt_pal_push(struct rtable *t, uint32_t ci, unsigned s, unsigned n,
+    uint32_t v, uint8_t len)
+{
+	struct rt_pal	*p = rt_pal(t, ci);
+	uint32_t	 cur;
+	int		 e;
+
+	if (n == 256) {
+		for (uint32_t k = 0; k < p->n; k++)
+			if ((p->val[k] >> RT_IDXBITS) < len)
+				p->val[k] = v;
+		if (!rt_pal_kids(p))
+			return;
+		for (unsigned k = 0; k < 256; k++) {
+			cur = p->val[p->idx[k]];
+			if (cur & RT_CHILD)
+				rt_push(t, 3, cur & ~RT_CHILD, 0, 16, v, len);
+		}
+		return;
+	}
+	if ((e = rt_pal_add(p, v)) < 0) {
+		rt_push(t, 2, rt_pal_widen(t, ci), s, n, v, len);
+		return;
+	}
+	/* Level 3 below leaves this chunk alone: one pass does both. */
+	for (unsigned k = s; k < s + n; k++) {
+		cur = p->val[p->idx[k]];
+		if ((cur >> RT_IDXBITS) < len)
+			p->idx[k] = (uint8_t)e;
+		else if (cur & RT_CHILD)
+			rt_push(t, 3, cur & ~RT_CHILD, 0, 16, v, len);
 	}
 }
 
@@ -864,9 +1178,14 @@ static void
 rt_push(struct rtable *t, int lv, uint32_t ci, unsigned s, unsigned n,
     uint32_t v, uint8_t len)
 {
-	uint32_t	*c = rt_slots(t, lv, ci) + s, cur, any = 0;
+	uint32_t	*c, cur, any = 0;
 	unsigned	 k, j;
 
+	if (rt_is_pal(lv, ci)) {
+		rt_pal_push(t, ci, s, n, v, len);
+		return;
+	}
+	c = rt_slots(t, lv, ci) + s;
 	/* n is a power of two: runs of 8 the compiler can vectorize. */
 	for (k = 0; k + 8 <= n; k += 8) {
 		for (j = k; j < k + 8; j++) {
@@ -889,13 +1208,31 @@ rt_push(struct rtable *t, int lv, uint32_t ci, unsigned s, unsigned n,
 	}
 }
 
-/* Replaces value from with to in slots [s, s + n) of ci and below. */
+/*
+ * Replaces value from with to in slots [s, s + n) of ci and below.
+ * from is a route's leaf and the range covers the route, so no slot
+ * outside it holds from: in a palette the entries change.
+ */
 static void
 rt_swap(struct rtable *t, int lv, uint32_t ci, unsigned s, unsigned n,
     uint32_t from, uint32_t to)
 {
-	uint32_t	*c = rt_slots(t, lv, ci) + s, cur, any = 0;
+	struct rt_pal	*p;
+	uint32_t	*c, cur, any = 0;
 
+	if (rt_is_pal(lv, ci)) {
+		p = rt_pal(t, ci);
+		rt_pal_rename(p, from, to);
+		if (!rt_pal_kids(p))
+			return;
+		for (unsigned k = s; k < s + n; k++) {
+			cur = p->val[p->idx[k]];
+			if (cur & RT_CHILD)
+				rt_swap(t, 3, cur & ~RT_CHILD, 0, 16, from, to);
+		}
+		return;
+	}
+	c = rt_slots(t, lv, ci) + s;
 	for (unsigned k = 0; k < n; k++) {
 		cur = c[k];
 		any |= cur;
@@ -933,8 +1270,7 @@ rt_walk(struct rtable *t, uint32_t a, struct rt_path *p)
 		    (a >> 16) & 0xff);
 		if (v & RT_CHILD) {
 			p->ci[++lv] = v & ~RT_CHILD;
-			v = rt_step(&t->pool[2], RT_BIG_ES, RT_BIG_SH, v,
-			    (a >> 8) & 0xff);
+			v = rt2_get(t, v & ~RT_CHILD, (a >> 8) & 0xff);
 			if (v & RT_CHILD) {
 				p->ci[++lv] = v & ~RT_CHILD;
 				v = rt_step(&t->pool[3], RT_SMALL_ES,
@@ -953,14 +1289,15 @@ rt_walk(struct rtable *t, uint32_t a, struct rt_path *p)
 
 /*
  * Puts record idx (prefix/len, not the default route) in the trie
- * along path p; the chunks it needs are reserved.
+ * along path p; the chunks it needs are reserved, a wide one too if
+ * the level-2 chunk on the way may have to widen.
  */
 static void
 rt_trie_add(struct rtable *t, uint32_t idx, uint32_t prefix, uint8_t len,
     const struct rt_path *p)
 {
 	int		 home = rt_home(len), lv;
-	uint32_t	 ci, nci, *c;
+	uint32_t	 ci, nci;
 	unsigned	 s;
 
 	if (p->depth >= home)
@@ -969,10 +1306,12 @@ rt_trie_add(struct rtable *t, uint32_t idx, uint32_t prefix, uint8_t len,
 		ci = p->ci[p->depth];
 		for (lv = p->depth; lv < home; lv++) {
 			s = rt_index(prefix, lv);
-			c = rt_slots(t, lv, ci);
 			nci = rt_chunk_new(t, lv + 1,
-			    prefix & rt_mask(rt_end[lv]), c[s]);
-			c[s] = RT_CHILD | nci;
+			    prefix & rt_mask(rt_end[lv]), rt_get(t, lv, ci, s));
+			if (lv == 2)
+				rt2_put(t, &ci, s, RT_CHILD | nci);
+			else
+				rt_slots(t, lv, ci)[s] = RT_CHILD | nci;
 			ci = nci;
 		}
 	}
@@ -1007,6 +1346,8 @@ rtable_new(void)
 	arr_init(&t->pool[4], RT_SMALL_ES, RT_SMALL_SH);
 	for (int lv = 1; lv < RT_LEVELS; lv++)
 		arr_init(&t->meta[lv], RT_META_ES, RT_META_SH);
+	arr_init(&t->pals, RT_PAL_ES, RT_PAL_SH);
+	arr_init(&t->pmeta, RT_META_ES, RT_META_SH);
 	arr_init(&t->recs, RT_REC_ES, RT_REC_SH);
 	return t;
 }
@@ -1018,6 +1359,8 @@ rtable_clear(struct rtable *t)
 		arr_free(&t->pool[lv]);
 		arr_free(&t->meta[lv]);
 	}
+	arr_free(&t->pals);
+	arr_free(&t->pmeta);
 	arr_free(&t->recs);
 	free(t->htab);
 	t->htab = NULL;
@@ -1064,6 +1407,7 @@ static RT_INLINE void
 rt_prefetch2(const struct rtable *t, uint32_t a, uint8_t len)
 {
 	const uint32_t	*c;
+	const struct rt_pal *p;
 	uint32_t	 v = t->root[a >> 24];
 	unsigned	 s, n;
 
@@ -1072,7 +1416,15 @@ rt_prefetch2(const struct rtable *t, uint32_t a, uint8_t len)
 	v = rt_step(&t->pool[1], RT_BIG_ES, RT_BIG_SH, v, (a >> 16) & 0xff);
 	if (!(v & RT_CHILD))
 		return;
-	c = arr_elem(&t->pool[2], v & ~RT_CHILD, RT_BIG_ES, RT_BIG_SH);
+	if (!(v & RT_WIDE)) {
+		/* A palette: the slot's line and the values. */
+		p = rt_pal(t, v & ~RT_CHILD);
+		RT_PREFETCH(&p->idx[(a >> 8) & 0xff]);
+		RT_PREFETCH(&p->val[0]);
+		RT_PREFETCH(&p->val[RT_PALN - 1]);
+		return;
+	}
+	c = arr_elem(&t->pool[2], v & RT_IDXMASK, RT_BIG_ES, RT_BIG_SH);
 	/* The lines the push will write: a /16 goes over the whole chunk. */
 	if (len <= 16) {
 		if (len < 16)
@@ -1106,11 +1458,14 @@ rt_insert(struct rtable *t, const struct addr_route *r, uint64_t h,
 		return -1;
 	}
 	/* Everything that can fail comes first: ENOMEM changes nothing. */
-	for (int lv = p->depth + 1; len != 0 && lv <= home; lv++) {
-		if (arr_reserve(&t->pool[lv], t->pool[lv].n + 1) == -1 ||
-		    arr_reserve(&t->meta[lv], t->meta[lv].n + 1) == -1)
+	for (int lv = p->depth + 1; len != 0 && lv <= home; lv++)
+		if (rt_chunk_reserve(t, lv, 0) == -1)
 			goto nomem;
-	}
+	/* The level-2 palette on the way takes a value, if it has room. */
+	if (len != 0 && p->depth >= 2 && (home == 2 || p->depth == 2) &&
+	    !(p->ci[2] & RT_WIDE) && !rt_pal_room(rt_pal(t, p->ci[2])) &&
+	    rt_chunk_reserve(t, 2, 1) == -1)
+		goto nomem;
 	if (arr_reserve(&t->recs, n + 1) == -1 || rt_hreserve(t, n + 1) == -1)
 		goto nomem;
 	if (if_acquire(&t->ifs, key, name, &ifx) == -1)
@@ -1129,6 +1484,11 @@ rt_insert(struct rtable *t, const struct addr_route *r, uint64_t h,
 		t->dflt = RT_LEAF(idx, 0);
 	else
 		rt_trie_add(t, idx, r->dst.addr, len, p);
+	/* A wide chunk reserved for nothing: the slot took the value. */
+	if (t->pool[2].n == 0 && t->pool[2].cap != 0) {
+		arr_free(&t->pool[2]);
+		arr_free(&t->meta[2]);
+	}
 	return 0;
 nomem:
 	errno = ENOMEM;
@@ -1394,8 +1754,7 @@ rtable_lookup(const struct rtable *t, uint32_t a, struct addr_route *out)
 		v = rt_step(&t->pool[1], RT_BIG_ES, RT_BIG_SH, v,
 		    (a >> 16) & 0xff);
 		if (v & RT_CHILD) {
-			v = rt_step(&t->pool[2], RT_BIG_ES, RT_BIG_SH, v,
-			    (a >> 8) & 0xff);
+			v = rt2_get(t, v & ~RT_CHILD, (a >> 8) & 0xff);
 			if (v & RT_CHILD) {
 				v = rt_step(&t->pool[3], RT_SMALL_ES,
 				    RT_SMALL_SH, v, (a >> 4) & 0xf);
@@ -1427,6 +1786,7 @@ rtable_memory(const struct rtable *t)
 
 	for (int lv = 1; lv < RT_LEVELS; lv++)
 		n += arr_bytes(&t->pool[lv]) + arr_bytes(&t->meta[lv]);
+	n += arr_bytes(&t->pals) + arr_bytes(&t->pmeta);
 	if (t->htab != NULL)
 		n += ((size_t)t->hmask + 1) * sizeof(*t->htab);
 	n += (size_t)t->ifs.cap * sizeof(*t->ifs.v);

@@ -868,6 +868,82 @@ test_random_differential(void)
 }
 
 /*
+ * A /16's 256 slots are a palette of at most 31 distinct values (the
+ * chunk's routes, their children, the route above), so a /16 holding
+ * hundreds of routes must widen, and one whose routes come and go must
+ * collect the values its slots no longer use.  Round 0 fills one /16
+ * far past 31 routes, round 1 keeps about 20 alive while hundreds come
+ * and go; both with routes around and above the /16, every answer
+ * checked against the model.
+ */
+static void
+test_dense_chunks(void)
+{
+	static const uint8_t lens[] = { 8, 12, 16, 17, 20, 22, 23, 24, 24, 24,
+	    24, 24, 25, 26, 28, 29, 30, 32 };
+
+	for (int round = 0; round < 2; round++) {
+		struct rtable	*t = rtable_new();
+		struct ref	 m = { NULL, 0, 0 };
+		uint32_t	 base = round == 0 ? 0x0a010000 : 0xc0a80000;
+		size_t		 live = round == 0 ? 600 : 20, empty, peak = 0;
+		int		 bad = 0;
+
+		CU_ASSERT_FATAL(t != NULL);
+		empty = rtable_memory(t);
+		rng_seed(0xd0e5 + (uint64_t)round);
+		for (int op = 0; op < 8000; op++) {
+			struct addr_route r;
+			long		 k;
+
+			memset(&r, 0, sizeof(r));
+			r.dst.len = lens[rng_below(sizeof(lens))];
+			r.dst.addr = (base | ((uint32_t)rng() & 0xffff)) &
+			    addr_prefix_mask(r.dst.len);
+			snprintf(r.ifname, sizeof(r.ifname), "d%u",
+			    rng_below(5));
+			k = ref_find(&m, &r.dst);
+			if (m.n < live && rng_below(10) < 6) {
+				bad += rtable_set(t, &r, RTABLE_REPLACE, NULL,
+				    NULL) != 0;
+				ref_put(&m, &r);
+			} else if (m.n > 0) {
+				k = rng_below((uint32_t)m.n);
+				bad += rtable_del(t, &m.v[k].dst, NULL) != 0;
+				ref_del(&m, k);
+			}
+			if (rtable_memory(t) > peak)
+				peak = rtable_memory(t);
+			if (op % 500 == 499) {
+				bad += check_edges(t, &m);
+				for (int i = 0; i < 2000; i++)
+					bad += !check_lookup(t, &m, base |
+					    ((uint32_t)rng() & 0xffff));
+			}
+		}
+		/* Round 0 outgrew the palette: a wide chunk is 1 KiB. */
+		if (round == 0)
+			CU_ASSERT(peak > empty + 1024);
+		while (m.n > 0) {
+			long	 k = rng_below((uint32_t)m.n);
+
+			bad += rtable_del(t, &m.v[k].dst, NULL) != 0;
+			ref_del(&m, k);
+			if (m.n % 16 == 0)
+				bad += check_edges(t, &m);
+		}
+		CU_ASSERT(bad == 0);
+		if (bad)
+			fprintf(stderr, "dense round %d: %d bad\n", round,
+			    bad);
+		CU_ASSERT(rtable_count(t) == 0);
+		CU_ASSERT(rtable_memory(t) == empty);
+		free(m.v);
+		rtable_free(t);
+	}
+}
+
+/*
  * The trie tells a prefix's presence from the leaf at its first address
  * unless a longer route starts there: such hidden prefixes must still
  * be found (through the hash) by every mode of rtable_set().
@@ -1366,6 +1442,7 @@ static const struct tu_test rtable_tests[] = {
 	{ "walk", test_walk },
 	{ "random_differential", test_random_differential },
 	{ "memory_release", test_memory_release },
+	{ "dense_chunks", test_dense_chunks },
 	{ "hidden_prefix", test_hidden_prefix },
 	{ "cover_fallback", test_cover_fallback },
 	{ "interned_names", test_interned_names },
