@@ -19,6 +19,8 @@
 #   BENCH_RUNDIR            where rtm's run directories go [as root, /run
 #                           when it is a tmpfs, as rtm's /var/run/rtm is;
 #                           else BENCH_TMPDIR]
+#   BENCH_REPEAT [3]        runs of each load and fan-out: the table shows
+#                           the median, the details every run
 #   BENCH_BUDGET [600]      seconds for all the measurements together:
 #                           each step has its own deadline as well, and
 #                           steps that find the budget spent report timeout
@@ -36,6 +38,7 @@ OPS=${BENCH_OPS:-10000}
 LOOKUPS=${BENCH_LOOKUPS:-20000000}
 SEED=1
 BUDGET=${BENCH_BUDGET:-600}
+REPEAT=${BENCH_REPEAT:-3}
 CC=${CC:-cc}
 CFLAGS="-std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
@@ -200,6 +203,57 @@ driver() {	# TAG SECONDS FILE K [driver options]
 	    -T "$dtag" -r "$rtm_pid" -P "$tmp/pids" -t "$dsecs" "$@"
 }
 
+# median NAME: appends NAME = the median of the numbers recorded as NAME
+# or NAME_2, NAME_3 ... (the table reads the last value of a key), and
+# NAME_runs = all of them in order.
+median() {
+	vals=$(awk -v n="$1" '$1 == "R" && ($2 == n || $2 ~ ("^" n "_[0-9]+$")) &&
+	    $3 ~ /^[0-9.]+$/ { print $3 }' "$res")
+	[ -n "$vals" ] || return 0
+	echo "R ${1}_runs $(echo $vals | tr ' ' ',')" >>"$res"
+	echo "R $1 $(printf '%s\n' $vals | sort -n |
+	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')" >>"$res"
+}
+
+# load_runs TAG K SECONDS [OPTIONS]: K clients load the routes REPEAT times,
+# each time into a fresh rtm; OPTIONS (further measurements on the
+# loaded table) go to the first run only.
+load_runs() {
+	ltag=$1 lk=$2 lsecs=$3
+	shift 3
+	r=1
+	while [ $r -le "$REPEAT" ]; do
+		t=$ltag
+		[ $r -gt 1 ] && t=${ltag}_$r
+		if start_rtm "$t"; then
+			if [ $r -eq 1 ]; then
+				driver "$t" "$lsecs" "$tmp/routes" "$lk" \
+				    -n "$ROUTES" "$@"
+			else
+				driver "$t" "$lsecs" "$tmp/routes" "$lk" \
+				    -n "$ROUTES"
+			fi
+			stop_rtm
+		else
+			status "$t" error
+		fi
+		r=$((r + 1))
+	done
+	median "$ltag"
+}
+
+# fanout_runs K: the raw fan-out baseline to K receivers, REPEAT times.
+fanout_runs() {
+	r=1
+	while [ $r -le "$REPEAT" ]; do
+		s=$(allow 60)
+		step "fanout$1" "$s" "$OUT/bench_fanout" fanout -d "$runs" \
+		    -k "$1" -n "$ROUTES" -s "$SEED" -t "$s"
+		r=$((r + 1))
+	done
+	median "fanout${1}_s"
+}
+
 # --- the machine ----------------------------------------------------------
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
 [ -n "$cpu" ] || cpu=$(uname -p)
@@ -216,33 +270,18 @@ say "run area $tmp, run directories in $runs"
 first=$(awk 'NR == 1 { print $3; exit }' "$tmp/routes")
 
 # --- 1, 3, 5, 7: 1M routes, 16 clients; route changes; RSS; lookups --------
-say "$ROUTES routes -> 16 clients, then $OPS route changes and" \
-    "$LOOKUPS lookups"
-if start_rtm load16; then
-	driver load16 180 "$tmp/routes" 16 -n "$ROUTES" -l "$OPS" \
-	    -x "$first" -L "$LOOKUPS"
-	stop_rtm
-else
-	status load16 error
-fi
-say "baselines: raw fan-out to 16, raw ping to 16"
-s=$(allow 60)
-step fanout16 "$s" "$OUT/bench_fanout" fanout -d "$runs" -k 16 -n "$ROUTES" \
-    -s "$SEED" -t "$s"
+say "$ROUTES routes -> 16 clients ($REPEAT times), the first followed by" \
+    "$OPS route changes and $LOOKUPS lookups"
+load_runs load16 16 180 -l "$OPS" -x "$first" -L "$LOOKUPS"
+say "baselines: raw fan-out to 16 ($REPEAT times), raw ping to 16"
+fanout_runs 16
 s=$(allow 60)
 step ping "$s" "$OUT/bench_fanout" ping -d "$runs" -k 16 -o "$OPS" -t "$s"
 
 # --- 2: 64 clients --------------------------------------------------------
-say "$ROUTES routes -> 64 clients"
-if start_rtm load64; then
-	driver load64 240 "$tmp/routes" 64 -n "$ROUTES"
-	stop_rtm
-else
-	status load64 error
-fi
-s=$(allow 60)
-step fanout64 "$s" "$OUT/bench_fanout" fanout -d "$runs" -k 64 -n "$ROUTES" \
-    -s "$SEED" -t "$s"
+say "$ROUTES routes -> 64 clients ($REPEAT times), raw fan-out to 64"
+load_runs load64 64 240
+fanout_runs 64
 # What the kernel takes to hand 64 processes the memory the clients'
 # mirrors grew by (fresh pages, zeroed): part of the 64-client figure
 # that no code of rtm's is in, and on a VM the part that varies most.
@@ -463,7 +502,8 @@ END {
 	    "ping_max_us fanout16_mib fanout16_dgrams load16_rss_rtm_mib " \
 	    "load16_rss_client_avg_bpu macs_admin_s macs_rss_rtm_bpu " \
 	    "macs_rss_client_bpu arp_all_ns arp_checked lpm_hit_pct " \
-	    "load64_rss_client_bpu mem64_s mem64_mib arpsmall", d, " ")
+	    "load64_rss_client_bpu mem64_s mem64_mib load16_runs " \
+	    "fanout16_s_runs load64_runs fanout64_s_runs arpsmall", d, " ")
 	for (i = 1; i <= n; i++)
 		if (d[i] in v) printf "  %-28s %s\n", d[i], v[d[i]]
 	for (k in v)
