@@ -226,17 +226,12 @@ load_runs() {
 		t=$ltag
 		[ $r -gt 1 ] && t=${ltag}_$r
 		if start_rtm "$t"; then
-			if [ $r -eq 1 ]; then
-				driver "$t" "$lsecs" "$tmp/routes" "$lk" \
-				    -n "$ROUTES" "$@"
-			else
-				driver "$t" "$lsecs" "$tmp/routes" "$lk" \
-				    -n "$ROUTES"
-			fi
+			driver "$t" "$lsecs" "$tmp/routes" "$lk" -n "$ROUTES" "$@"
 			stop_rtm
 		else
 			status "$t" error
 		fi
+		set --			# OPTIONS: the first run only
 		r=$((r + 1))
 	done
 	median "$ltag"
