@@ -259,22 +259,26 @@ machine="$machine state on $(fs_of "$tmp")"
 machine="$machine, load average at start ${loadavg:-?}"
 say "$machine"
 say "run area $tmp, run directories in $runs"
+[ "$(fs_of "$runs")" = tmpfs ] ||
+    say "note: key files on $(fs_of "$runs"), not tmpfs: MAC creation" \
+    "depends on what the file system went through just before" \
+    "(docs/performance.md, MAC creation); BENCH_RUNDIR chooses"
 
 # --- input ----------------------------------------------------------------
 "$OUT/bench_gen" routes "$ROUTES" "$SEED" "$tmp/routes" || exit 1
 first=$(awk 'NR == 1 { print $3; exit }' "$tmp/routes")
 
 # --- 1, 3, 5, 7: 1M routes, 16 clients; route changes; RSS; lookups --------
-say "$ROUTES routes -> 16 clients ($REPEAT times), the first followed by" \
+say "$ROUTES routes -> 16 clients (runs: $REPEAT), the first followed by" \
     "$OPS route changes and $LOOKUPS lookups"
 load_runs load16 16 180 -l "$OPS" -x "$first" -L "$LOOKUPS"
-say "baselines: raw fan-out to 16 ($REPEAT times), raw ping to 16"
+say "baselines: raw fan-out to 16 (runs: $REPEAT), raw ping to 16"
 fanout_runs 16
 s=$(allow 60)
 step ping "$s" "$OUT/bench_fanout" ping -d "$runs" -k 16 -o "$OPS" -t "$s"
 
 # --- 2: 64 clients --------------------------------------------------------
-say "$ROUTES routes -> 64 clients ($REPEAT times), raw fan-out to 64"
+say "$ROUTES routes -> 64 clients, raw fan-out to 64 (runs: $REPEAT)"
 load_runs load64 64 240
 fanout_runs 64
 # What the kernel takes to hand 64 processes the memory the clients'
