@@ -8,6 +8,7 @@
 #define RTM_BENCH_H
 
 #include <sys/types.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,32 @@ void		 bench_shuffle(void *base, size_t n, size_t size,
  */
 void		 bench_result(const char *key, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Where K processes stamp the moment each applied a change (a file
+ * mapped shared, made by the driver): each stamps its slot, and only
+ * the last of the K to stamp writes a line to the driver, so that the
+ * harness wakes once per change rather than K times, its wake-ups
+ * competing with what it measures.  The driver clears n before each
+ * change and, once told, reads the slots.
+ */
+#define BENCH_TALLY_MAX		256
+
+struct bench_tally {
+	atomic_uint	 n;		/* stamps since cleared */
+	unsigned	 k;		/* stampers */
+	uint64_t	 seq[BENCH_TALLY_MAX];
+	uint64_t	 ns[BENCH_TALLY_MAX];
+};
+
+/* Maps the tally at path, made for k stampers when k > 0; NULL, errno. */
+struct bench_tally *bench_tally_open(const char *path, unsigned k);
+/* Stamps slot i with (seq, ns); 1 when this was the k-th stamp. */
+int		 bench_tally_stamp(struct bench_tally *t, unsigned i,
+		    uint64_t seq, uint64_t ns);
+/* The latest stamp; -1 unless all k slots carry the same seq (*seq). */
+int		 bench_tally_last(const struct bench_tally *t, uint64_t *seq,
+		    uint64_t *ns);
 
 /* Writes a whole line to fd (pipes: atomic below PIPE_BUF). */
 int		 bench_write_line(int fd, const char *fmt, ...)

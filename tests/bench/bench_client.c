@@ -10,7 +10,10 @@
  *	done PID NS RSS DUMPS BAD	the mirror holds -n routes and -m
  *					MACs, every MAC read (attached)
  *					from its segment; BAD: wrong IPs
- *	chg PID SEQ NS			a route change was applied
+ *	all SEQ				this client was the last of them
+ *					all to apply route change SEQ (each
+ *					stamps the time it applied it in the
+ *					tally file given with -t, slot -s)
  *	lpm PID RATE HITPCT HASHRATE	after "lpm L" on stdin (-i)
  *	arp PID WS ALL READ SYSCALLS CHECKED
  *					after "arp" on stdin (-i): median ns
@@ -23,6 +26,7 @@
  * SIGTERM closes the handle (rtm hears goodbye) and exits 0.
  *
  * usage: bench_client -d DIR -p FD [-i] [-n ROUTES] [-m MACS]
+ *	      [-t TALLY -s SLOT]
  */
 #include <sys/ipc.h>
 #include <sys/shm.h>
@@ -56,6 +60,8 @@
 
 struct cl {
 	struct rtmc	*h;
+	struct bench_tally *tally;
+	unsigned	 slot;
 	int		 rep;
 	pid_t		 pid;
 	size_t		 want_routes;
@@ -84,10 +90,11 @@ on_event(struct rtmc *h, const struct rtmc_event *ev, void *arg)
 	switch (ev->type) {
 	case RTMC_EV_ROUTE_CHANGE:
 		/* The clock first: the write below is not part of it. */
-		if (!ev->dump)
-			bench_write_line(c->rep, "chg %ld %llu %llu",
-			    (long)c->pid, (unsigned long long)ev->seq,
-			    (unsigned long long)bench_now_ns());
+		if (!ev->dump && c->tally != NULL &&
+		    bench_tally_stamp(c->tally, c->slot, ev->seq,
+		    bench_now_ns()))
+			bench_write_line(c->rep, "all %llu",
+			    (unsigned long long)ev->seq);
 		break;
 	case RTMC_EV_ARP_ADD:
 		/* Attaches the segment, as an application's first use does. */
@@ -456,7 +463,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: bench_client -d DIR -p FD [-i] [-n ROUTES] "
-	    "[-m MACS]\n");
+	    "[-m MACS] [-t TALLY -s SLOT]\n");
 	return 2;
 }
 
@@ -475,7 +482,7 @@ main(int argc, char *argv[])
 	memset(&c, 0, sizeof(c));
 	c.rep = -1;
 	c.pid = getpid();
-	while ((ch = getopt(argc, argv, "d:ip:n:m:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:ip:n:m:s:t:")) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -491,6 +498,16 @@ main(int argc, char *argv[])
 			break;
 		case 'm':
 			c.want_macs = strtoul(optarg, NULL, 10);
+			break;
+		case 's':
+			c.slot = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			if ((c.tally = bench_tally_open(optarg, 0)) == NULL) {
+				fprintf(stderr, "bench_client: %s: %s\n",
+				    optarg, strerror(errno));
+				return 1;
+			}
 			break;
 		default:
 			return usage();

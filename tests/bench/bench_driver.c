@@ -173,13 +173,8 @@ reap(pid_t admin, int *admin_status, uint64_t *admin_end)
 	}
 }
 
-struct lat {
-	uint64_t	 seq;		/* table seq of the change in flight */
-	int		 nchg;
-	uint64_t	 max_ns;
-};
-
-static struct lat	 cur;
+static struct bench_tally *tally;	/* the clients' apply stamps */
+static uint64_t		 all_seq;	/* the last client said: all, SEQ */
 static int		 lpm_done, arp_done;
 static char		 lpm_line[BENCH_LINE], arp_line[BENCH_LINE];
 
@@ -213,14 +208,8 @@ report(const char *line)
 				fail("client %ld read %lu wrong ARP addresses",
 				    pid, bad);
 		}
-	} else if (sscanf(line, "chg %ld %llu %llu", &pid, &seq, &ns) == 3) {
-		if (cur.seq == 0)
-			cur.seq = seq;
-		if (seq != cur.seq)
-			return;		/* a straggler from an older op */
-		cur.nchg++;
-		if (ns > cur.max_ns)
-			cur.max_ns = ns;
+	} else if (sscanf(line, "all %llu", &seq) == 1) {
+		all_seq = seq;
 	} else if (strncmp(line, "lpm ", 4) == 0) {
 		snprintf(lpm_line, sizeof(lpm_line), "%s", line);
 		lpm_done = 1;
@@ -380,7 +369,7 @@ latency(struct bench_lines *rep, const char *dir, const char *prefix,
 	struct addr_prefix	 p;
 	double			*lat, *rlat;
 	const char		*why;
-	uint64_t		 t0, t_reply = 0, seq_prev = 0;
+	uint64_t		 t0, t_reply = 0, seq_prev = 0, seq, ns;
 
 	if (addr_prefix_parse(prefix, &p, &why) == -1)
 		fail("-x %s: %s", prefix, why);
@@ -418,28 +407,32 @@ latency(struct bench_lines *rep, const char *dir, const char *prefix,
 		snprintf(rec[n].u.admin.route.ifname,
 		    sizeof(rec[n].u.admin.route.ifname), "eth0");
 		n++;
-		memset(&cur, 0, sizeof(cur));
+		atomic_store(&tally->n, 0);
+		all_seq = 0;
 		t0 = bench_now_ns();
 		admin_send(a, rec, n);
-		while (!replied || cur.nchg < nkids) {
+		while (!replied || all_seq == 0) {
 			pump(rep, replied ? -1 : a->fd, 100);
 			if (!replied && admin_replies(a, (uint32_t)op + 1)) {
 				replied = 1;
 				t_reply = bench_now_ns();
 			}
 			if (bench_now_ns() - t0 > OP_TIMEOUT_MS * 1000000ull)
-				fail("route change %d: %d of %d clients "
+				fail("route change %d: %u of %d clients "
 				    "applied it within %d ms (reply %s)", op,
-				    cur.nchg, nkids, OP_TIMEOUT_MS,
-				    replied ? "came" : "missing");
+				    atomic_load(&tally->n), nkids,
+				    OP_TIMEOUT_MS, replied ? "came" : "missing");
 		}
-		if (seq_prev != 0 && cur.seq != seq_prev + 1)
+		if (bench_tally_last(tally, &seq, &ns) == -1 || seq != all_seq)
+			fail("route change %d: the clients applied different "
+			    "changes", op);
+		if (seq_prev != 0 && seq != seq_prev + 1)
 			fail("change seq %llu after %llu",
-			    (unsigned long long)cur.seq,
+			    (unsigned long long)seq,
 			    (unsigned long long)seq_prev);
-		seq_prev = cur.seq;
+		seq_prev = seq;
 		if (op >= WARMUP_OPS) {
-			lat[op - WARMUP_OPS] = (double)(cur.max_ns - t0) / 1e3;
+			lat[op - WARMUP_OPS] = (double)(ns - t0) / 1e3;
 			rlat[op - WARMUP_OPS] = (double)(t_reply - t0) / 1e3;
 		}
 	}
@@ -526,8 +519,9 @@ main(int argc, char *argv[])
 	struct bench_lines	 rep;
 	const char		*dir = NULL, *client = NULL, *admin = NULL;
 	const char		*file = NULL, *prefix = NULL, *pidfile = NULL;
-	char			 nbuf[32], mbuf[32], key[96];
-	char			*av[16];
+	char			 nbuf[32], mbuf[32], key[96], slot[16];
+	char			 tpath[UDS_PATH_MAX + 16];
+	char			*av[20];
 	size_t			 nroutes = 0, nmacs = 0, units;
 	unsigned long		 lookups = 0;
 	long long		 rtm_rss0 = -1, rtm_rss1 = -1;
@@ -613,6 +607,11 @@ main(int argc, char *argv[])
 
 	if (pipe(p) == -1)
 		fail("pipe: %s", strerror(errno));
+	/* Unlinked once every client has mapped it (they are ready). */
+	if (snprintf(tpath, sizeof(tpath), "%s/bench.tally", dir) >=
+	    (int)sizeof(tpath) ||
+	    (tally = bench_tally_open(tpath, (unsigned)k)) == NULL)
+		fail("%s/bench.tally: %s", dir, strerror(errno));
 	snprintf(nbuf, sizeof(nbuf), "%zu", nroutes);
 	snprintf(mbuf, sizeof(mbuf), "%zu", nmacs);
 	for (int i = 0; i < k; i++) {
@@ -629,6 +628,11 @@ main(int argc, char *argv[])
 		av[n++] = nbuf;
 		av[n++] = (char *)(uintptr_t)"-m";
 		av[n++] = mbuf;
+		snprintf(slot, sizeof(slot), "%d", i);
+		av[n++] = (char *)(uintptr_t)"-t";
+		av[n++] = tpath;
+		av[n++] = (char *)(uintptr_t)"-s";
+		av[n++] = slot;
 		if (cmd[0] != -1)
 			av[n++] = (char *)(uintptr_t)"-i";
 		av[n] = NULL;
@@ -648,6 +652,7 @@ main(int argc, char *argv[])
 		pump(&rep, -1, 100);
 		reap(-1, &admin_status, &admin_end);
 	}
+	unlink(tpath);
 
 	rtm_rss0 = rtm_pid > 0 ? bench_rss(rtm_pid) : -1;
 	av[0] = (char *)(uintptr_t)admin;

@@ -70,6 +70,7 @@ static int		 nkids;
 static char		 mode_tag[32] = "fanout";
 static const char	*sockdir;
 static int		*shm_ids;
+static struct bench_tally *ping_tally;	/* ping: the receivers' stamps */
 static volatile size_t	 shm_n;
 static volatile int	 sem_id = -1;
 
@@ -202,10 +203,11 @@ receiver(int i, int rep, size_t want)
 
 			got += (size_t)n;
 			count++;
-			if (want == 0)
-				bench_write_line(rep, "chg %d %lu %llu", i,
-				    count, (unsigned long long)now);
-			else if (got >= want) {
+			if (want == 0) {
+				if (bench_tally_stamp(ping_tally, (unsigned)i,
+				    count, now))
+					bench_write_line(rep, "all %lu", count);
+			} else if (got >= want) {
 				bench_write_line(rep, "done %d %llu", i,
 				    (unsigned long long)now);
 				_exit(0);
@@ -353,9 +355,9 @@ ping(int k, int ops)
 	struct dgrams		 d;
 	struct bench_lines	 l;
 	const char		*line;
+	char			 path[UDS_PATH_MAX + 16];
 	double			*lat;
-	uint64_t		 t0, last;
-	unsigned long long	 ns;
+	uint64_t		 t0, last, seq;
 	unsigned long		 cnt;
 	int			*fd, rep[2], i, got;
 
@@ -365,26 +367,31 @@ ping(int k, int ops)
 	free(r);
 	if ((lat = calloc((size_t)ops, sizeof(*lat))) == NULL)
 		fail("memory");
+	/* The receivers inherit the mapping; the name is not needed. */
+	snprintf(path, sizeof(path), "%s/ping.tally", sockdir);
+	if ((ping_tally = bench_tally_open(path, (unsigned)k)) == NULL)
+		fail("tally");
+	unlink(path);
 	start_receivers(k, rep, 0, &l);
 	fd = connect_all(k);
 	for (int op = 0; op < WARMUP_OPS + ops; op++) {
+		atomic_store(&ping_tally->n, 0);
 		t0 = bench_now_ns();
 		for (i = 0; i < k; i++)
 			if (uds_send(fd[i], d.buf[0], d.len[0]) == -1)
 				fail("send");
 		got = 0;
-		last = 0;
-		while (got < k) {
+		while (!got) {
 			if (bench_lines_read(&l) <= 0)
 				fail("receiver report");
 			while ((line = bench_lines_next(&l)) != NULL)
-				if (sscanf(line, "chg %d %lu %llu", &i, &cnt,
-				    &ns) == 3 && cnt == (unsigned long)op + 1) {
-					got++;
-					if (ns > last)
-						last = ns;
-				}
+				if (sscanf(line, "all %lu", &cnt) == 1 &&
+				    cnt == (unsigned long)op + 1)
+					got = 1;
 		}
+		if (bench_tally_last(ping_tally, &seq, &last) == -1 ||
+		    seq != (uint64_t)op + 1)
+			fail("receivers out of step");
 		if (op >= WARMUP_OPS)
 			lat[op - WARMUP_OPS] = (double)(last - t0) / 1e3;
 	}

@@ -1,7 +1,10 @@
 /*
  * bench_util.c: helpers shared by the benchmark programs (bench.h).
  */
+#include <sys/mman.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -304,4 +307,62 @@ bench_deadline_exit(const char *tag, int sig)
 	w = write(1, msg, n);
 	(void)w;
 	_exit(124);
+}
+
+struct bench_tally *
+bench_tally_open(const char *path, unsigned k)
+{
+	struct bench_tally *t;
+	int		 fd, saved;
+
+	if (k > BENCH_TALLY_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((fd = open(path, k > 0 ? O_RDWR | O_CREAT | O_TRUNC : O_RDWR,
+	    0600)) == -1)
+		return NULL;
+	if (k > 0 && ftruncate(fd, sizeof(*t)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	saved = errno;
+	close(fd);
+	if (t == MAP_FAILED) {
+		errno = saved;
+		return NULL;
+	}
+	if (k > 0) {
+		t->k = k;
+		atomic_store(&t->n, 0);
+	}
+	return t;
+}
+
+int
+bench_tally_stamp(struct bench_tally *t, unsigned i, uint64_t seq,
+    uint64_t ns)
+{
+	if (i >= t->k)
+		return 0;
+	t->seq[i] = seq;
+	t->ns[i] = ns;
+	return atomic_fetch_add(&t->n, 1) + 1 == t->k;
+}
+
+int
+bench_tally_last(const struct bench_tally *t, uint64_t *seq, uint64_t *ns)
+{
+	*seq = t->seq[0];
+	*ns = 0;
+	for (unsigned i = 0; i < t->k; i++) {
+		if (t->seq[i] != *seq)
+			return -1;
+		if (t->ns[i] > *ns)
+			*ns = t->ns[i];
+	}
+	return 0;
 }
