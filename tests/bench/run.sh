@@ -120,6 +120,7 @@ restore_sysctls() {
 
 cleanup() {
 	trap - EXIT INT TERM HUP
+	trap '' PIPE		# a reader gone must not cut the cleanup short
 	stop_rtm
 	if [ -f "$tmp/pids" ]; then
 		for p in $(cat "$tmp/pids"); do
@@ -141,6 +142,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+trap 'exit 141' PIPE
 
 start_rtm() {	# name
 	rdir="$runs/run.$1"
