@@ -92,7 +92,7 @@
 
 #define RT_LEVELS	5
 #define RT_CHILD	0x80000000u
-#define RT_WIDE		0x40000000u	/* with RT_CHILD: a wide level-2 chunk */
+#define RT_WIDE		0x40000000u	/* with RT_CHILD: wide level-2 chunk */
 #define RT_IDXBITS	24
 #define RT_IDXMASK	((1u << RT_IDXBITS) - 1)
 #define RT_MAXROUTES	RT_IDXMASK		/* index + 1 fits 24 bits */

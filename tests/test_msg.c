@@ -288,14 +288,6 @@ sample(struct msg_record *r, uint16_t type, unsigned v)
 	}
 }
 
-static int
-route_eq(const struct addr_route *a, const struct addr_route *b)
-{
-	return a->dst.addr == b->dst.addr && a->dst.len == b->dst.len &&
-	    a->has_gw == b->has_gw && a->gw == b->gw &&
-	    strcmp(a->ifname, b->ifname) == 0;
-}
-
 /* Field by field: padding inside the structs is never compared. */
 static int
 rec_eq(const struct msg_record *a, const struct msg_record *b)
@@ -314,7 +306,7 @@ rec_eq(const struct msg_record *a, const struct msg_record *b)
 	case MSG_ROUTE_CHANGE:
 	case MSG_ROUTE_DEL:
 		return a->u.route.seq == b->u.route.seq &&
-		    route_eq(&a->u.route.route, &b->u.route.route);
+		    tu_route_eq(&a->u.route.route, &b->u.route.route);
 	case MSG_ARP_ADD:
 	case MSG_ARP_CHANGE:
 	case MSG_ARP_DEL:
@@ -347,7 +339,7 @@ rec_eq(const struct msg_record *a, const struct msg_record *b)
 		case MSG_OP_ROUTE_ADD:
 		case MSG_OP_ROUTE_CHANGE:
 		case MSG_OP_ROUTE_REPLACE:
-			return route_eq(&x->route, &y->route);
+			return tu_route_eq(&x->route, &y->route);
 		case MSG_OP_ROUTE_DEL:
 			return x->route.dst.addr == y->route.dst.addr &&
 			    x->route.dst.len == y->route.dst.len;
@@ -365,7 +357,8 @@ rec_eq(const struct msg_record *a, const struct msg_record *b)
 		return 1;
 	case MSG_REPLY_ROUTE:
 		return a->u.reply_route.reqid == b->u.reply_route.reqid &&
-		    route_eq(&a->u.reply_route.route, &b->u.reply_route.route);
+		    tu_route_eq(&a->u.reply_route.route,
+		    &b->u.reply_route.route);
 	case MSG_REPLY_ARP:
 		return a->u.reply_arp.reqid == b->u.reply_arp.reqid &&
 		    addr_mac_cmp(&a->u.reply_arp.mac, &b->u.reply_arp.mac) == 0 &&

@@ -74,14 +74,6 @@ ip(const char *s)
 	return a;
 }
 
-static int
-route_eq(const struct addr_route *a, const struct addr_route *b)
-{
-	return a->dst.addr == b->dst.addr && a->dst.len == b->dst.len &&
-	    a->has_gw == b->has_gw && a->gw == b->gw &&
-	    strncmp(a->ifname, b->ifname, ADDR_IFNAMSIZ) == 0;
-}
-
 /* The prefix length of the route rtable_lookup() picks, -1 for none. */
 static int
 lookup_len(struct rtable *t, const char *addr)
@@ -172,7 +164,7 @@ check_lookup(struct rtable *t, const struct ref *m, uint32_t a)
 
 	if (want == NULL)
 		return rc == -1 && errno == ENOENT;
-	return rc == 0 && route_eq(&got, want);
+	return rc == 0 && tu_route_eq(&got, want);
 }
 
 /* Addresses at and around the edges of every route of the model. */
@@ -212,9 +204,9 @@ test_crud(void)
 	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, &old, &replaced) == 0);
 	CU_ASSERT(replaced == 0);
 	CU_ASSERT(rtable_count(t) == 1);
-	CU_ASSERT(rtable_find(t, &p, &got) == 0 && route_eq(&got, &r));
+	CU_ASSERT(rtable_find(t, &p, &got) == 0 && tu_route_eq(&got, &r));
 	CU_ASSERT(rtable_lookup(t, ip("10.1.255.255"), &got) == 0 &&
-	    route_eq(&got, &r));
+	    tu_route_eq(&got, &r));
 
 	/* ADD of a present prefix: EEXIST, and the route is untouched. */
 	r = mkroute("10.1.0.0/16", NULL, "eth9");
@@ -245,13 +237,13 @@ test_crud(void)
 	    old.gw == ip("192.168.0.1"));
 	CU_ASSERT(rtable_count(t) == 2);
 	CU_ASSERT(rtable_lookup(t, ip("10.1.0.0"), &got) == 0 &&
-	    route_eq(&got, &r));
+	    tu_route_eq(&got, &r));
 	r = mkroute("10.1.0.0/16", "10.9.9.9", "eth3");
 	CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, &old, &replaced) == 0);
 	CU_ASSERT(replaced == 1 && strcmp(old.ifname, "eth2") == 0 &&
 	    old.has_gw == 0);
 	CU_ASSERT(rtable_count(t) == 2);
-	CU_ASSERT(rtable_find(t, &p, &got) == 0 && route_eq(&got, &r));
+	CU_ASSERT(rtable_find(t, &p, &got) == 0 && tu_route_eq(&got, &r));
 	/* old and replaced may be NULL. */
 	CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, NULL, NULL) == 0);
 
@@ -261,7 +253,7 @@ test_crud(void)
 	CU_ASSERT(rtable_del(t, &p, NULL) == -1 && errno == ENOENT);
 
 	p = mkprefix("10.1.0.0/16");
-	CU_ASSERT(rtable_del(t, &p, &old) == 0 && route_eq(&old, &r));
+	CU_ASSERT(rtable_del(t, &p, &old) == 0 && tu_route_eq(&old, &r));
 	CU_ASSERT(rtable_count(t) == 1);
 	CU_ASSERT(rtable_del(t, &p, &old) == -1 && errno == ENOENT);
 	CU_ASSERT(rtable_find(t, &p, NULL) == -1 && errno == ENOENT);
@@ -681,7 +673,7 @@ test_walk(void)
 	CU_ASSERT(sorted_ok);
 	qsort(m.v, m.n, sizeof(*m.v), cmp_route);
 	for (size_t i = 0; i < m.n; i++)
-		same &= route_eq(&m.v[i], &got.v[i]);
+		same &= tu_route_eq(&m.v[i], &got.v[i]);
 	CU_ASSERT(same);
 
 	/* Unsorted: the same set, each route once. */
@@ -691,7 +683,7 @@ test_walk(void)
 	qsort(got.v, got.n, sizeof(*got.v), cmp_route);
 	same = 1;
 	for (size_t i = 0; i < m.n; i++)
-		same &= route_eq(&m.v[i], &got.v[i]);
+		same &= tu_route_eq(&m.v[i], &got.v[i]);
 	CU_ASSERT(same);
 
 	/* A non-zero return stops the walk and comes back. */
@@ -810,7 +802,7 @@ test_random_differential(void)
 				    replaced == 0);
 			else if (k >= 0) {
 				bad_ops += !(rc == 0 && replaced == 1 &&
-				    route_eq(&old, &m.v[k]));
+				    tu_route_eq(&old, &m.v[k]));
 				ref_put(&m, &r);
 			} else {
 				bad_ops += !(rc == 0 && replaced == 0);
@@ -824,14 +816,16 @@ test_random_differential(void)
 			}
 			rc = rtable_del(t, &p, &old);
 			if (k >= 0) {
-				bad_ops += !(rc == 0 && route_eq(&old, &m.v[k]));
+				bad_ops += !(rc == 0 &&
+				    tu_route_eq(&old, &m.v[k]));
 				ref_del(&m, k);
 			} else
 				bad_ops += !(rc == -1 && errno == ENOENT);
 		} else {
 			rc = rtable_find(t, &p, &got);
 			if (k >= 0)
-				bad_ops += !(rc == 0 && route_eq(&got, &m.v[k]));
+				bad_ops += !(rc == 0 &&
+				    tu_route_eq(&got, &m.v[k]));
 			else
 				bad_ops += !(rc == -1 && errno == ENOENT);
 		}
@@ -973,12 +967,12 @@ test_hidden_prefix(void)
 	CU_ASSERT(rtable_set(t, &r, RTABLE_CHANGE, &old, &replaced) == 0);
 	CU_ASSERT(replaced == 1 && strcmp(old.ifname, "c") == 0);
 	p = mkprefix("10.0.0.0/23");
-	CU_ASSERT(rtable_find(t, &p, &got) == 0 && route_eq(&got, &r));
+	CU_ASSERT(rtable_find(t, &p, &got) == 0 && tu_route_eq(&got, &r));
 	CU_ASSERT(rtable_count(t) == 3);
 	/* It takes its slots back when the /24s go. */
 	del(t, "10.0.0.0/24");
 	CU_ASSERT(rtable_lookup(t, ip("10.0.0.9"), &got) == 0 &&
-	    route_eq(&got, &r));
+	    tu_route_eq(&got, &r));
 	del(t, "10.0.1.0/24");
 	CU_ASSERT(lookup_len(t, "10.0.1.255") == 23);
 
@@ -993,7 +987,7 @@ test_hidden_prefix(void)
 	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == -1 &&
 	    errno == EEXIST);
 	CU_ASSERT(rtable_set(t, &r, RTABLE_REPLACE, &old, &replaced) == 0 &&
-	    replaced == 1 && route_eq(&old, &r));
+	    replaced == 1 && tu_route_eq(&old, &r));
 	r = mkroute("10.1.0.0/28", NULL, "h");
 	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == 0);
 	CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL, NULL) == -1 &&
@@ -1144,7 +1138,7 @@ tables_agree(struct rtable *a, struct rtable *b)
 	CU_ASSERT_FATAL(rtable_walk(b, 1, walk_collect, &y) == 0);
 	same = x.n == y.n && rtable_count(a) == rtable_count(b);
 	for (size_t i = 0; same && i < x.n; i++)
-		same = route_eq(&x.v[i], &y.v[i]);
+		same = tu_route_eq(&x.v[i], &y.v[i]);
 	for (size_t i = 0; same && i < x.n; i++) {
 		struct addr_route ra, rb;
 		uint32_t	 probe = x.v[i].dst.addr |
@@ -1152,7 +1146,7 @@ tables_agree(struct rtable *a, struct rtable *b)
 		int		 ca = rtable_lookup(a, probe, &ra);
 		int		 cb = rtable_lookup(b, probe, &rb);
 
-		same = ca == cb && (ca == -1 || route_eq(&ra, &rb));
+		same = ca == cb && (ca == -1 || tu_route_eq(&ra, &rb));
 	}
 	free(x.v);
 	free(y.v);
@@ -1223,7 +1217,7 @@ test_set_many(void)
 		for (i = 0; i < n && i <= ui; i++) {
 			bad += rep[i] != urep[i];
 			if (i < ui && urep[i] == 1)
-				bad += !route_eq(&old[i], &uold[i]);
+				bad += !tu_route_eq(&old[i], &uold[i]);
 		}
 		for (i = ui + 1; i < n; i++)
 			bad += rep[i] != -7;

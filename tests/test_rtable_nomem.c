@@ -101,14 +101,6 @@ model_find(const struct model *m, const struct addr_prefix *p)
 }
 
 static int
-same_route(const struct addr_route *a, const struct addr_route *b)
-{
-	return a->dst.addr == b->dst.addr && a->dst.len == b->dst.len &&
-	    a->has_gw == b->has_gw && a->gw == b->gw &&
-	    strncmp(a->ifname, b->ifname, ADDR_IFNAMSIZ) == 0;
-}
-
-static int
 lookup_agrees(struct rtable *t, const struct model *m, uint32_t a)
 {
 	const struct addr_route *best = NULL;
@@ -120,7 +112,7 @@ lookup_agrees(struct rtable *t, const struct model *m, uint32_t a)
 		    m->v[i].dst.addr &&
 		    (best == NULL || m->v[i].dst.len > best->dst.len))
 			best = &m->v[i];
-	return best == NULL ? rc == -1 : rc == 0 && same_route(&got, best);
+	return best == NULL ? rc == -1 : rc == 0 && tu_route_eq(&got, best);
 }
 
 /* Whether t holds exactly m: every route found, every edge looked up. */
@@ -136,7 +128,7 @@ agrees(struct rtable *t, const struct model *m)
 		uint32_t hi = lo | ~addr_prefix_mask(m->v[i].dst.len);
 
 		if (rtable_find(t, &m->v[i].dst, &got) != 0 ||
-		    !same_route(&got, &m->v[i]) ||
+		    !tu_route_eq(&got, &m->v[i]) ||
 		    !lookup_agrees(t, m, lo) || !lookup_agrees(t, m, hi) ||
 		    !lookup_agrees(t, m, hi + 1))
 			return 0;
@@ -231,7 +223,8 @@ test_nomem_changes_nothing(void)
 		 * again: more allocations to fail. */
 		if (op % 800 == 400) {
 			while (m.n > 0)
-				bad += rtable_del(t, &m.v[--m.n].dst, NULL) != 0;
+				bad += rtable_del(t, &m.v[--m.n].dst,
+				    NULL) != 0;
 			bad += rtable_memory(t) != empty;
 		}
 	}

@@ -645,3 +645,11 @@ tu_route(uint32_t a, uint8_t len, int has_gw, uint32_t gw, const char *ifn)
 	snprintf(r.ifname, sizeof(r.ifname), "%s", ifn);
 	return r;
 }
+
+int
+tu_route_eq(const struct addr_route *a, const struct addr_route *b)
+{
+	return a->dst.addr == b->dst.addr && a->dst.len == b->dst.len &&
+	    a->has_gw == b->has_gw && a->gw == b->gw &&
+	    strncmp(a->ifname, b->ifname, ADDR_IFNAMSIZ) == 0;
+}

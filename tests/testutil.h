@@ -36,6 +36,8 @@ uint64_t tu_rnd(uint64_t *s);
 /* A route (host order), every other byte zero; ifn is cut to fit. */
 struct addr_route tu_route(uint32_t a, uint8_t len, int has_gw, uint32_t gw,
 	    const char *ifn);
+/* Whether two routes are the same, field by field (never padding). */
+int	tu_route_eq(const struct addr_route *a, const struct addr_route *b);
 
 struct tu_test {
 	const char	*name;

@@ -421,7 +421,8 @@ latency(struct bench_lines *rep, const char *dir, const char *prefix,
 				fail("route change %d: %u of %d clients "
 				    "applied it within %d ms (reply %s)", op,
 				    atomic_load(&tally->n), nkids,
-				    OP_TIMEOUT_MS, replied ? "came" : "missing");
+				    OP_TIMEOUT_MS,
+				    replied ? "came" : "missing");
 		}
 		if (bench_tally_last(tally, &seq, &ns) == -1 || seq != all_seq)
 			fail("route change %d: the clients applied different "
