@@ -101,64 +101,11 @@ del(struct rtable *t, const char *dst)
 	CU_ASSERT_FATAL(rtable_del(t, &p, NULL) == 0);
 }
 
-/* The brute-force model: an unordered array of routes. */
-struct ref {
-	struct addr_route	*v;
-	size_t			 n, cap;
-};
-
-static long
-ref_find(const struct ref *m, const struct addr_prefix *p)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].dst.addr == p->addr && m->v[i].dst.len == p->len)
-			return (long)i;
-	return -1;
-}
-
-static const struct addr_route *
-ref_lookup(const struct ref *m, uint32_t a)
-{
-	const struct addr_route *best = NULL;
-
-	for (size_t i = 0; i < m->n; i++) {
-		const struct addr_route *r = &m->v[i];
-
-		if ((a & addr_prefix_mask(r->dst.len)) == r->dst.addr &&
-		    (best == NULL || r->dst.len > best->dst.len))
-			best = r;
-	}
-	return best;
-}
-
-static void
-ref_put(struct ref *m, const struct addr_route *r)
-{
-	long		 i = ref_find(m, &r->dst);
-
-	if (i >= 0) {
-		m->v[i] = *r;
-		return;
-	}
-	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 64;
-		m->v = realloc(m->v, m->cap * sizeof(*m->v));
-		CU_ASSERT_FATAL(m->v != NULL);
-	}
-	m->v[m->n++] = *r;
-}
-
-static void
-ref_del(struct ref *m, long i)
-{
-	m->v[i] = m->v[--m->n];
-}
-
 /* Compares one lookup with the model; returns 1 when they agree. */
 static int
-check_lookup(struct rtable *t, const struct ref *m, uint32_t a)
+check_lookup(struct rtable *t, const struct tu_ref *m, uint32_t a)
 {
-	const struct addr_route *want = ref_lookup(m, a);
+	const struct addr_route *want = tu_ref_lookup(m, a);
 	struct addr_route got;
 	int		 rc = rtable_lookup(t, a, &got);
 
@@ -169,7 +116,7 @@ check_lookup(struct rtable *t, const struct ref *m, uint32_t a)
 
 /* Addresses at and around the edges of every route of the model. */
 static int
-check_edges(struct rtable *t, const struct ref *m)
+check_edges(struct rtable *t, const struct tu_ref *m)
 {
 	int		 bad = 0;
 
@@ -427,7 +374,7 @@ test_boundaries(void)
 	static const uint32_t bases[] = { 0x0abcdef7, 0x00000000, 0xffffffff,
 	    0x80000000, 0x7fffffff, 0x0a0000ff };
 	enum { NL = sizeof(lens) / sizeof(lens[0]) };
-	struct ref	 m = { NULL, 0, 0 };
+	struct tu_ref	 m = { NULL, 0, 0 };
 	int		 bad = 0;
 
 	rng_seed(42);
@@ -459,7 +406,7 @@ test_boundaries(void)
 				    r.dst.len);
 				CU_ASSERT(rtable_set(t, &r, RTABLE_ADD, NULL,
 				    NULL) == 0);
-				ref_put(&m, &r);
+				tu_ref_put(&m, &r);
 				bad += check_edges(t, &m);
 			}
 			/* Reverse of a fresh shuffle for removal. */
@@ -477,9 +424,9 @@ test_boundaries(void)
 				p.len = lens[order[i]];
 				p.addr = bases[b] & addr_prefix_mask(p.len);
 				CU_ASSERT(rtable_del(t, &p, NULL) == 0);
-				k = ref_find(&m, &p);
+				k = tu_ref_find(&m, &p);
 				CU_ASSERT_FATAL(k >= 0);
-				ref_del(&m, k);
+				tu_ref_del(&m, k);
 				bad += check_edges(t, &m);
 				/* The deleted prefix itself must now miss. */
 				bad += !check_lookup(t, &m, p.addr);
@@ -614,9 +561,9 @@ test_replace_names(void)
 static int
 walk_collect(const struct addr_route *r, void *arg)
 {
-	struct ref	*m = arg;
+	struct tu_ref	*m = arg;
 
-	ref_put(m, r);
+	tu_ref_put(m, r);
 	return 0;
 }
 
@@ -639,7 +586,7 @@ static void
 test_walk(void)
 {
 	struct rtable	*t = rtable_new();
-	struct ref	 m = { NULL, 0, 0 }, got = { NULL, 0, 0 };
+	struct tu_ref	 m = { NULL, 0, 0 }, got = { NULL, 0, 0 };
 	int		 calls = 0, sorted_ok = 1, same = 1;
 
 	CU_ASSERT_FATAL(t != NULL);
@@ -661,7 +608,7 @@ test_walk(void)
 		snprintf(r.ifname, sizeof(r.ifname), "e%u", rng_below(5));
 		CU_ASSERT_FATAL(rtable_set(t, &r, RTABLE_REPLACE, NULL,
 		    NULL) == 0);
-		ref_put(&m, &r);
+		tu_ref_put(&m, &r);
 	}
 	CU_ASSERT(rtable_count(t) == m.n);
 
@@ -730,7 +677,7 @@ rand_prefix(const uint32_t *anchors, size_t nanchors)
 }
 
 static uint32_t
-rand_addr(const struct ref *m, const uint32_t *anchors, size_t nanchors)
+rand_addr(const struct tu_ref *m, const uint32_t *anchors, size_t nanchors)
 {
 	const struct addr_route *r;
 
@@ -759,7 +706,7 @@ static void
 test_random_differential(void)
 {
 	struct rtable	*t = rtable_new();
-	struct ref	 m = { NULL, 0, 0 };
+	struct tu_ref	 m = { NULL, 0, 0 };
 	uint32_t	 anchors[NANCHORS];
 	int		 bad_ops = 0, bad_lookups = 0, lookups = 0;
 
@@ -777,7 +724,7 @@ test_random_differential(void)
 		struct addr_route r, old, got;
 		struct addr_prefix p = rand_prefix(anchors, NANCHORS);
 		uint32_t	 dice = rng_below(100);
-		long		 k = ref_find(&m, &p);
+		long		 k = tu_ref_find(&m, &p);
 		int		 rc, replaced = -1;
 
 		/* Keep the model between a few hundred and ~1500 routes. */
@@ -803,10 +750,10 @@ test_random_differential(void)
 			else if (k >= 0) {
 				bad_ops += !(rc == 0 && replaced == 1 &&
 				    tu_route_eq(&old, &m.v[k]));
-				ref_put(&m, &r);
+				tu_ref_put(&m, &r);
 			} else {
 				bad_ops += !(rc == 0 && replaced == 0);
-				ref_put(&m, &r);
+				tu_ref_put(&m, &r);
 			}
 		} else if (dice < 85) {
 			/* Mostly delete something that is there. */
@@ -818,7 +765,7 @@ test_random_differential(void)
 			if (k >= 0) {
 				bad_ops += !(rc == 0 &&
 				    tu_route_eq(&old, &m.v[k]));
-				ref_del(&m, k);
+				tu_ref_del(&m, k);
 			} else
 				bad_ops += !(rc == -1 && errno == ENOENT);
 		} else {
@@ -852,7 +799,7 @@ test_random_differential(void)
 		struct addr_prefix p = m.v[k].dst;
 
 		CU_ASSERT_FATAL(rtable_del(t, &p, NULL) == 0);
-		ref_del(&m, k);
+		tu_ref_del(&m, k);
 		if (m.n < 50)
 			CU_ASSERT(check_edges(t, &m) == 0);
 	}
@@ -878,7 +825,7 @@ test_dense_chunks(void)
 
 	for (int round = 0; round < 2; round++) {
 		struct rtable	*t = rtable_new();
-		struct ref	 m = { NULL, 0, 0 };
+		struct tu_ref	 m = { NULL, 0, 0 };
 		uint32_t	 base = round == 0 ? 0x0a010000 : 0xc0a80000;
 		size_t		 live = round == 0 ? 600 : 20, empty, peak = 0;
 		int		 bad = 0;
@@ -896,15 +843,15 @@ test_dense_chunks(void)
 			    addr_prefix_mask(r.dst.len);
 			snprintf(r.ifname, sizeof(r.ifname), "d%u",
 			    rng_below(5));
-			k = ref_find(&m, &r.dst);
+			k = tu_ref_find(&m, &r.dst);
 			if (m.n < live && rng_below(10) < 6) {
 				bad += rtable_set(t, &r, RTABLE_REPLACE, NULL,
 				    NULL) != 0;
-				ref_put(&m, &r);
+				tu_ref_put(&m, &r);
 			} else if (m.n > 0) {
 				k = rng_below((uint32_t)m.n);
 				bad += rtable_del(t, &m.v[k].dst, NULL) != 0;
-				ref_del(&m, k);
+				tu_ref_del(&m, k);
 			}
 			if (rtable_memory(t) > peak)
 				peak = rtable_memory(t);
@@ -922,7 +869,7 @@ test_dense_chunks(void)
 			long	 k = rng_below((uint32_t)m.n);
 
 			bad += rtable_del(t, &m.v[k].dst, NULL) != 0;
-			ref_del(&m, k);
+			tu_ref_del(&m, k);
 			if (m.n % 16 == 0)
 				bad += check_edges(t, &m);
 		}
@@ -1131,7 +1078,7 @@ test_interned_names(void)
 static int
 tables_agree(struct rtable *a, struct rtable *b)
 {
-	struct ref	 x = { NULL, 0, 0 }, y = { NULL, 0, 0 };
+	struct tu_ref	 x = { NULL, 0, 0 }, y = { NULL, 0, 0 };
 	int		 same;
 
 	CU_ASSERT_FATAL(rtable_walk(a, 1, walk_collect, &x) == 0);

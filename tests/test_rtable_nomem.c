@@ -84,40 +84,21 @@ nm_posix_memalign(void **p, size_t align, size_t n)
 #undef realloc
 #undef posix_memalign
 
-#define MAXR	400
-
-struct model {
-	struct addr_route	 v[MAXR];
-	size_t			 n;
-};
-
-static long
-model_find(const struct model *m, const struct addr_prefix *p)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].dst.addr == p->addr && m->v[i].dst.len == p->len)
-			return (long)i;
-	return -1;
-}
+#define MAXR	400		/* routes at most in the program's table */
 
 static int
-lookup_agrees(struct rtable *t, const struct model *m, uint32_t a)
+lookup_agrees(struct rtable *t, const struct tu_ref *m, uint32_t a)
 {
-	const struct addr_route *best = NULL;
+	const struct addr_route *best = tu_ref_lookup(m, a);
 	struct addr_route got;
 	int		 rc = rtable_lookup(t, a, &got);
 
-	for (size_t i = 0; i < m->n; i++)
-		if ((a & addr_prefix_mask(m->v[i].dst.len)) ==
-		    m->v[i].dst.addr &&
-		    (best == NULL || m->v[i].dst.len > best->dst.len))
-			best = &m->v[i];
 	return best == NULL ? rc == -1 : rc == 0 && tu_route_eq(&got, best);
 }
 
 /* Whether t holds exactly m: every route found, every edge looked up. */
 static int
-agrees(struct rtable *t, const struct model *m)
+agrees(struct rtable *t, const struct tu_ref *m)
 {
 	struct addr_route got;
 
@@ -171,7 +152,7 @@ program_route(uint64_t *rs)
 static void
 test_nomem_changes_nothing(void)
 {
-	static struct model m;
+	struct tu_ref	 m = { NULL, 0, 0 };
 	struct rtable	*t = rtable_new();
 	uint64_t	 rs = 0x6e6f6d656dULL;
 	unsigned	 failures = 0, bad = 0, wide_seen = 0;
@@ -179,10 +160,9 @@ test_nomem_changes_nothing(void)
 
 	CU_ASSERT_FATAL(t != NULL);
 	empty = rtable_memory(t);
-	m.n = 0;
 	for (int op = 0; op < 4000; op++) {
 		struct addr_route r = program_route(&rs);
-		long		 k = model_find(&m, &r.dst);
+		long		 k = tu_ref_find(&m, &r.dst);
 		int		 del = m.n >= MAXR - 1 || (m.n > 0 &&
 		    tu_rnd(&rs) % 4 == 0);
 		int		 rc;
@@ -210,11 +190,9 @@ test_nomem_changes_nothing(void)
 		if (rc != 0)
 			break;
 		if (del)
-			m.v[k] = m.v[--m.n];
-		else if (k >= 0)
-			m.v[k] = r;
+			tu_ref_del(&m, k);
 		else
-			m.v[m.n++] = r;
+			tu_ref_put(&m, &r);
 		if (t->pool[2].n > 0)
 			wide_seen = 1;
 		if (op % 50 == 0)
@@ -222,9 +200,11 @@ test_nomem_changes_nothing(void)
 		/* Emptied now and then, so memory is given back and taken
 		 * again: more allocations to fail. */
 		if (op % 800 == 400) {
-			while (m.n > 0)
-				bad += rtable_del(t, &m.v[--m.n].dst,
+			while (m.n > 0) {
+				bad += rtable_del(t, &m.v[m.n - 1].dst,
 				    NULL) != 0;
+				tu_ref_del(&m, (long)m.n - 1);
+			}
 			bad += rtable_memory(t) != empty;
 		}
 	}
@@ -236,6 +216,7 @@ test_nomem_changes_nothing(void)
 	if (bad)
 		fprintf(stderr, "nomem: %u bad after %u failures\n", bad,
 		    failures);
+	free(m.v);
 	rtable_free(t);
 }
 

@@ -653,3 +653,50 @@ tu_route_eq(const struct addr_route *a, const struct addr_route *b)
 	    a->has_gw == b->has_gw && a->gw == b->gw &&
 	    strncmp(a->ifname, b->ifname, ADDR_IFNAMSIZ) == 0;
 }
+
+long
+tu_ref_find(const struct tu_ref *m, const struct addr_prefix *p)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].dst.addr == p->addr && m->v[i].dst.len == p->len)
+			return (long)i;
+	return -1;
+}
+
+const struct addr_route *
+tu_ref_lookup(const struct tu_ref *m, uint32_t a)
+{
+	const struct addr_route *best = NULL;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct addr_route *r = &m->v[i];
+
+		if ((a & addr_prefix_mask(r->dst.len)) == r->dst.addr &&
+		    (best == NULL || r->dst.len > best->dst.len))
+			best = r;
+	}
+	return best;
+}
+
+void
+tu_ref_put(struct tu_ref *m, const struct addr_route *r)
+{
+	long		 i = tu_ref_find(m, &r->dst);
+
+	if (i >= 0) {
+		m->v[i] = *r;
+		return;
+	}
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 64;
+		m->v = realloc(m->v, m->cap * sizeof(*m->v));
+		CU_ASSERT_FATAL(m->v != NULL);
+	}
+	m->v[m->n++] = *r;
+}
+
+void
+tu_ref_del(struct tu_ref *m, long i)
+{
+	m->v[i] = m->v[--m->n];
+}

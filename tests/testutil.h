@@ -39,6 +39,24 @@ struct addr_route tu_route(uint32_t a, uint8_t len, int has_gw, uint32_t gw,
 /* Whether two routes are the same, field by field (never padding). */
 int	tu_route_eq(const struct addr_route *a, const struct addr_route *b);
 
+/*
+ * A brute-force route table to check a real one against: an unordered
+ * array, every operation a scan.  Start from { NULL, 0, 0 }; free v.
+ */
+struct tu_ref {
+	struct addr_route	*v;
+	size_t			 n, cap;
+};
+
+/* The index of prefix p, or -1. */
+long	tu_ref_find(const struct tu_ref *m, const struct addr_prefix *p);
+/* The longest route covering a (host order), or NULL. */
+const struct addr_route *tu_ref_lookup(const struct tu_ref *m, uint32_t a);
+/* Adds r, or replaces the route of its prefix. */
+void	tu_ref_put(struct tu_ref *m, const struct addr_route *r);
+/* Removes route i (the last one takes its place). */
+void	tu_ref_del(struct tu_ref *m, long i);
+
 struct tu_test {
 	const char	*name;
 	void		(*fn)(void);
