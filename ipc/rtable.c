@@ -1471,7 +1471,7 @@ rt_insert(struct rtable *t, const struct addr_route *r, uint64_t h,
 	uint32_t	 idx, n = t->recs.n;
 	uint16_t	 ifx;
 	uint8_t		 len = r->dst.len;
-	int		 home = rt_home(len);
+	int		 home = rt_home(len), wide;
 
 	if (n >= RT_MAXROUTES) {
 		errno = ENOSPC;
@@ -1481,10 +1481,10 @@ rt_insert(struct rtable *t, const struct addr_route *r, uint64_t h,
 	for (int lv = p->depth + 1; len != 0 && lv <= home; lv++)
 		if (rt_chunk_reserve(t, lv, 0) == -1)
 			goto nomem;
-	/* The level-2 palette on the way takes a value, if it has room. */
-	if (len != 0 && p->depth >= 2 && (home == 2 || p->depth == 2) &&
-	    !(p->ci[2] & RT_WIDE) && !rt_pal_room(rt_pal(t, p->ci[2])) &&
-	    rt_chunk_reserve(t, 2, 1) == -1)
+	/* The level-2 palette on the way takes a value: widened if full. */
+	wide = len != 0 && p->depth >= 2 && (home == 2 || p->depth == 2) &&
+	    !(p->ci[2] & RT_WIDE) && !rt_pal_room(rt_pal(t, p->ci[2]));
+	if (wide && rt_chunk_reserve(t, 2, 1) == -1)
 		goto nomem;
 	if (arr_reserve(&t->recs, n + 1) == -1 || rt_hreserve(t, n + 1) == -1)
 		goto nomem;
@@ -1504,8 +1504,8 @@ rt_insert(struct rtable *t, const struct addr_route *r, uint64_t h,
 		t->dflt = RT_LEAF(idx, 0);
 	else
 		rt_trie_add(t, idx, r->dst.addr, len, p);
-	/* A wide chunk reserved for nothing: the slot took the value. */
-	if (t->pool[2].n == 0 && t->pool[2].cap != 0) {
+	/* Reserved for nothing (the slot's own entry took the value). */
+	if (wide && t->pool[2].n == 0) {
 		arr_free(&t->pool[2]);
 		arr_free(&t->meta[2]);
 	}
