@@ -21,6 +21,10 @@
 #                           else BENCH_TMPDIR]
 #   BENCH_REPEAT [3]        runs of each load and fan-out: the table shows
 #                           the median, the details every run
+#   BENCH_HALTPOLL          as root on a KVM guest idling with
+#                           cpuidle-haltpoll: guest_halt_poll_ns for the
+#                           run (the kernel's default is 200000), put
+#                           back after; the table says what it was
 #   BENCH_BUDGET [600]      seconds for all the measurements together:
 #                           each step has its own deadline as well, and
 #                           steps that find the budget spent report timeout
@@ -68,7 +72,7 @@ $CC $CFLAGS $CPPFLAGS -o "$OUT/sweep" tests/sweep.c "${B}ipc/libipc.a" ||
 tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/rtm-bench.XXXXXX") || exit 1
 res="$tmp/results"
 : >"$res"
-rtm_pid= rdir= ns= sysctl_saved= runs=
+rtm_pid= rdir= ns= sysctl_saved= runs= haltpoll_saved=
 
 fs_of() { df -T "$1" 2>/dev/null | awk 'NR == 2 { print $2 }'; }
 
@@ -118,6 +122,24 @@ restore_sysctls() {
 	say "restored kernel.shmmni=$old_shmmni kernel.sem=\"$old_sem\""
 }
 
+# A KVM guest idling with cpuidle-haltpoll polls up to guest_halt_poll_ns
+# before it halts a vCPU; waking a halted one takes an IPI and a VM exit,
+# and the host may have run something else meanwhile.  Some hosts boot
+# their guests with it 0.  It moves the route change figures more than
+# anything of rtm's does (docs/performance.md), so the table says it.
+haltpoll=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+haltpoll_on() {
+	[ -r "$haltpoll" ] && [ "$(cat /sys/devices/system/cpu/cpuidle/current_driver \
+	    2>/dev/null)" = haltpoll ]
+}
+
+restore_haltpoll() {
+	[ -n "$haltpoll_saved" ] || return 0
+	echo "$haltpoll_saved" >"$haltpoll"
+	say "restored guest_halt_poll_ns=$haltpoll_saved"
+	haltpoll_saved=
+}
+
 cleanup() {
 	trap - EXIT INT TERM HUP
 	trap '' PIPE		# a reader gone must not cut the cleanup short
@@ -135,6 +157,7 @@ cleanup() {
 		ns=
 	fi
 	restore_sysctls
+	restore_haltpoll
 	leaks=$("$OUT/sweep" "$runs" 2>&1)
 	[ -n "$leaks" ] && say "LEAK: $leaks"
 	[ "$runs" != "$tmp" ] && rm -rf "$runs"
@@ -258,6 +281,26 @@ ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 machine="$ncpu CPUs, $cpu, $(uname -sr), run dirs on $(fs_of "$runs"),"
 machine="$machine state on $(fs_of "$tmp")"
+if [ -n "${BENCH_HALTPOLL:-}" ]; then
+	case $BENCH_HALTPOLL in
+	*[!0-9]*) say "BENCH_HALTPOLL=$BENCH_HALTPOLL: not a number of" \
+	    "nanoseconds"; exit 2 ;;
+	esac
+	if haltpoll_on && [ -w "$haltpoll" ]; then
+		old=$(cat "$haltpoll")
+		echo "$BENCH_HALTPOLL" >"$haltpoll" || exit 1
+		haltpoll_saved=$old
+		say "guest_halt_poll_ns=$BENCH_HALTPOLL for this run (was $old)"
+	else
+		say "BENCH_HALTPOLL: ignored: no writable $haltpoll with" \
+		    "cpuidle-haltpoll idling (not root, or not a KVM guest)"
+	fi
+fi
+if haltpoll_on; then
+	us=$(($(cat "$haltpoll") / 1000))
+	[ "$us" -gt 0 ] && machine="$machine, idle polling $us us" ||
+	    machine="$machine, idle polling off"
+fi
 machine="$machine, load average at start ${loadavg:-?}"
 say "$machine"
 say "run area $tmp, run directories in $runs"
