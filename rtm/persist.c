@@ -54,6 +54,7 @@
 #define JOURNAL_COMPACT	(64u << 20)	/* bytes before a new snapshot */
 #define JOURNAL_AHEAD	(256u << 10)	/* zeros written ahead of records */
 #define JOURNAL_SMALL	4096		/* turns that get zeros ahead */
+#define P_ROUTE_LEN	(11 + ADDR_IFNAMSIZ)	/* a route set record */
 
 enum {
 	P_HEADER = 1,
@@ -166,7 +167,7 @@ enc_route(uint8_t *p, const struct addr_route *r)
 	put32(p + 7, r->gw);
 	memset(p + 11, 0, ADDR_IFNAMSIZ);
 	memcpy(p + 11, r->ifname, strnlen(r->ifname, ADDR_IFNAMSIZ - 1));
-	return 11 + ADDR_IFNAMSIZ;
+	return P_ROUTE_LEN;
 }
 
 static size_t
@@ -307,7 +308,7 @@ apply(struct rtm *env, const uint8_t *p, size_t len, const char **why)
 		return -1;
 	switch (p[0]) {
 	case P_ROUTE_SET:
-		if (len != 11 + ADDR_IFNAMSIZ)
+		if (len != P_ROUTE_LEN)
 			return -1;
 		memset(&r, 0, sizeof(r));
 		r.dst.addr = get32(p + 1);
@@ -349,96 +350,223 @@ apply(struct rtm *env, const uint8_t *p, size_t len, const char **why)
 	return -1;
 }
 
-/* 1 when fd has nothing but zero bytes from its offset to its end. */
-static int
-zeros_follow(int fd)
-{
-	uint8_t		 b[4096];
-	ssize_t		 n;
+/*
+ * Loading reads a file through a buffer, so that a record costs no
+ * system call of its own (two reads each took half of a restart with a
+ * million routes), and keeps RD_AHEAD records read and checked ahead of
+ * the one being applied, telling the route table about each: the cache
+ * misses of a journal's inserts, in the (random) order the changes
+ * came, then overlap.
+ */
+#define RD_BUF		(1u << 20)
+#define RD_AHEAD	8
+#define RD_REC_MAX	(REC_MAX + 64)
 
-	while ((n = read(fd, b, sizeof(b))) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return 0;
+enum rd_status {
+	RD_MORE,	/* a record was read */
+	RD_END,		/* the end of the records, clean */
+	RD_TORN,	/* not a good record: a torn tail or damage */
+	RD_EIO,		/* the file could not be read: errno in err */
+};
+
+struct rd_rec {
+	uint32_t	 len;
+	uint8_t		 p[RD_REC_MAX];
+};
+
+struct reader {
+	int		 fd;
+	uint8_t		*buf;
+	size_t		 pos, len;	/* unread bytes: buf[pos..len) */
+	int		 err;
+	enum rd_status	 st;		/* once not RD_MORE, final */
+	const char	*why;		/* for RD_TORN */
+	struct rd_rec	 ahead[RD_AHEAD];
+	unsigned	 head, n;
+};
+
+/* Makes up to want bytes readable at buf + pos; returns how many are. */
+static size_t
+rd_want(struct reader *r, size_t want)
+{
+	ssize_t		 got;
+
+	if (r->len - r->pos < want && r->err == 0) {
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->len -= r->pos;
+		r->pos = 0;
+		while (r->len < want) {
+			got = read(r->fd, r->buf + r->len, RD_BUF - r->len);
+			if (got == 0)
+				break;
+			if (got == -1) {
+				if (errno == EINTR)
+					continue;
+				r->err = errno;
+				break;
+			}
+			r->len += (size_t)got;
 		}
-		for (ssize_t i = 0; i < n; i++)
-			if (b[i] != 0)
-				return 0;
 	}
-	return 1;
+	return r->len - r->pos < want ? r->len - r->pos : want;
+}
+
+/* 1 when nothing but zero bytes follow, to the end of the file. */
+static int
+rd_zeros_follow(struct reader *r)
+{
+	size_t		 n;
+
+	while ((n = rd_want(r, RD_BUF)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			if (r->buf[r->pos + i] != 0)
+				return 0;
+		r->pos += n;
+	}
+	return r->err == 0;
+}
+
+/* Reads and checks the next record into rec. */
+static enum rd_status
+rd_next(struct reader *r, int snapshot, struct rd_rec *rec)
+{
+	const uint8_t	*h;
+	uint32_t	 len;
+	size_t		 have;
+
+	if ((have = rd_want(r, 8)) < 8) {
+		r->why = "record header cut short";
+		return r->err ? RD_EIO : have == 0 ? RD_END : RD_TORN;
+	}
+	h = r->buf + r->pos;
+	len = get32(h);
+	if (len == 0 && get32(h + 4) == 0 && !snapshot) {
+		/* The zeros written ahead: the end, if only zeros
+		 * follow; otherwise something went wrong there. */
+		r->pos += 8;
+		if (rd_zeros_follow(r))
+			return RD_END;
+		r->why = "data after the end of the journal";
+		return r->err ? RD_EIO : RD_TORN;
+	}
+	if (len == 0 || len > sizeof(rec->p)) {
+		r->why = "record length out of range";
+		return RD_TORN;
+	}
+	if (rd_want(r, 8 + (size_t)len) < 8 + (size_t)len) {
+		r->why = "record cut short";
+		return r->err ? RD_EIO : RD_TORN;
+	}
+	h = r->buf + r->pos;		/* the buffer may have moved */
+	if (crc32(h + 8, len) != get32(h + 4)) {
+		r->why = "checksum mismatch";
+		return RD_TORN;
+	}
+	memcpy(rec->p, h + 8, len);
+	rec->len = len;
+	r->pos += 8 + (size_t)len;
+	return RD_MORE;
+}
+
+/* A route record coming up: let the table fetch its memory. */
+static void
+rd_hint(struct rtm *env, const struct rd_rec *rec)
+{
+	struct addr_prefix	 dst;
+
+	if ((rec->p[0] != P_ROUTE_SET || rec->len != P_ROUTE_LEN) &&
+	    (rec->p[0] != P_ROUTE_DEL || rec->len != 6))
+		return;
+	dst.addr = get32(rec->p + 1);
+	dst.len = rec->p[5];
+	if (dst.len <= 32)
+		rtable_prefetch(env->routes, &dst);
 }
 
 /*
- * Reads records from fd.  Returns the offset just past the last good
- * record; *bad is set when something after it was not a good record.
+ * The next record, read RD_AHEAD - 1 ahead of it; NULL at the end of
+ * the good records, r->st then saying why they ended.
+ */
+static const struct rd_rec *
+rd_take(struct rtm *env, struct reader *r, int snapshot)
+{
+	const struct rd_rec *rec;
+
+	while (r->st == RD_MORE && r->n < RD_AHEAD) {
+		struct rd_rec *next = &r->ahead[(r->head + r->n) % RD_AHEAD];
+
+		if ((r->st = rd_next(r, snapshot, next)) == RD_MORE) {
+			rd_hint(env, next);
+			r->n++;
+		}
+	}
+	if (r->n == 0)
+		return NULL;
+	rec = &r->ahead[r->head];
+	r->head = (r->head + 1) % RD_AHEAD;
+	r->n--;
+	return rec;
+}
+
+/*
+ * Room for the routes a snapshot's header announces, no more than its
+ * file can hold: the table then never grows its hash while loading.
+ */
+static void
+reserve(struct rtm *env, const struct reader *r, uint32_t routes)
+{
+	struct stat	 sb;
+	uint64_t	 most;
+
+	if (fstat(r->fd, &sb) == -1 || sb.st_size <= 0)
+		return;
+	most = (uint64_t)sb.st_size / (8 + P_ROUTE_LEN);
+	(void)rtable_reserve(env->routes, routes < most ? routes : most);
+}
+
+/*
+ * Applies the records of r's file.  Returns the offset just past the
+ * last good record; *bad is 1 when something after it was not a good
+ * record, 2 when a good record could not be applied, 3 when the file
+ * could not be read (r->err).
  */
 static off_t
-replay(struct rtm *env, int fd, int snapshot, int *bad, unsigned *count,
-    const char **why)
+replay(struct rtm *env, struct reader *r, int snapshot, int *bad,
+    unsigned *count, const char **why)
 {
-	uint8_t		 hdr[8], p[REC_MAX + 64];
-	off_t		 good = 0;
-	ssize_t		 n;
-	int		 first = 1;
+	const struct rd_rec	*rec;
+	off_t			 good = 0;
+	int			 first = 1;
 
 	*bad = 0;
 	*count = 0;
-	for (;;) {
-		uint32_t len;
-
-		if ((n = read(fd, hdr, 8)) == 0)
-			break;
-		if (n != 8) {
-			*bad = 1;
-			*why = "record header cut short";
-			break;
-		}
-		len = get32(hdr);
-		if (len == 0 && get32(hdr + 4) == 0 && !snapshot) {
-			/* The zeros written ahead: the end, if only zeros
-			 * follow; otherwise something went wrong there. */
-			if (zeros_follow(fd))
-				break;
-			*bad = 1;
-			*why = "data after the end of the journal";
-			break;
-		}
-		if (len == 0 || len > sizeof(p)) {
-			*bad = 1;
-			*why = "record length out of range";
-			break;
-		}
-		if ((n = read(fd, p, len)) != (ssize_t)len) {
-			*bad = 1;
-			*why = "record cut short";
-			break;
-		}
-		if (crc32(p, len) != get32(hdr + 4)) {
-			*bad = 1;
-			*why = "checksum mismatch";
-			break;
-		}
+	while ((rec = rd_take(env, r, snapshot)) != NULL) {
 		if (snapshot && first) {
-			if (len != 32 || p[0] != P_HEADER ||
-			    get32(p + 4) != SNAP_MAGIC ||
-			    get32(p + 8) != SNAP_VERSION) {
+			if (rec->len != 32 || rec->p[0] != P_HEADER ||
+			    get32(rec->p + 4) != SNAP_MAGIC ||
+			    get32(rec->p + 8) != SNAP_VERSION) {
 				*bad = 1;
 				*why = "not an rtm snapshot";
-				break;
+				return good;
 			}
-			env->seq = get64(p + 12);
-		} else if (apply(env, p, len, why) == -1) {
+			env->seq = get64(rec->p + 12);
+			reserve(env, r, get32(rec->p + 20));
+		} else if (apply(env, rec->p, rec->len, why) == -1) {
 			/* A sound record rtm cannot apply now (a kernel limit
 			 * lowered since?): it was acknowledged, so it must not
 			 * be cut off like a torn tail. */
 			*bad = 2;
-			break;
+			return good;
 		} else
 			(*count)++;
 		first = 0;
-		good += 8 + (off_t)len;
+		good += 8 + (off_t)rec->len;
 	}
+	if (r->st == RD_TORN) {
+		*bad = 1;
+		*why = r->why;
+	} else if (r->st == RD_EIO)
+		*bad = 3;
 	return good;
 }
 
@@ -534,7 +662,10 @@ persist_snapshot(struct rtm *env)
 	put32(h + 20, (uint32_t)rtable_count(env->routes));
 	put32(h + 24, (uint32_t)mactable_count(env->arp));
 	snap_put(&c, h, sizeof(h));
-	rtable_walk(env->routes, 0, snap_route, &c);
+	/* In address order, a restart's inserts walk the trie nearly
+	 * sequentially; short of scratch memory, in any order. */
+	if (rtable_walk(env->routes, 1, snap_route, &c) == -1)
+		rtable_walk(env->routes, 0, snap_route, &c);
 	mactable_walk(env->arp, 0, snap_arp, &c);
 	snap_flush(&c);
 	free(c.buf);
@@ -606,6 +737,7 @@ static int
 load_file(struct rtm *env, const char *path, int snapshot, int *fdp,
     off_t *goodp)
 {
+	struct reader	 r;
 	const char	*why = "";
 	unsigned	 count;
 	int		 fd, bad;
@@ -620,12 +752,27 @@ load_file(struct rtm *env, const char *path, int snapshot, int *fdp,
 		log_warn("%s", path);
 		return -1;
 	}
-	good = replay(env, fd, snapshot, &bad, &count, &why);
+	memset(&r, 0, sizeof(r));
+	r.fd = fd;
+	if ((r.buf = malloc(RD_BUF)) == NULL) {
+		log_warn("%s: read buffer", path);
+		close(fd);
+		return -1;
+	}
+	good = replay(env, &r, snapshot, &bad, &count, &why);
+	free(r.buf);
 	if (why == NULL)
 		why = "record refused";
 	if (bad == 2) {
 		log_warnx("%s: cannot apply record %u: %s; fix that and start "
 		    "rtm again (nothing was discarded)", path, count + 1, why);
+		close(fd);
+		return -1;
+	}
+	if (bad == 3) {
+		/* Not a torn tail: what could not be read may be good. */
+		log_warnx("%s: read error after %u records: %s; nothing was "
+		    "discarded", path, count, strerror(r.err));
 		close(fd);
 		return -1;
 	}

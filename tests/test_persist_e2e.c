@@ -275,6 +275,158 @@ test_journal_format_pinned(void)
 	}
 }
 
+/* Prefix k of the big journal: 11.0.0.0 + k * 256, /24. */
+#define BIG_ADDR(k)	(0x0b000000u + ((uint32_t)(k) << 8))
+#define BIG_N		40000
+
+static FILE	*big_f;
+static int	 big_recs, big_bad;
+static uint8_t	 big_model[BIG_N];	/* 0 absent, else 1 + eth digit */
+
+/* One record; the ones before the bad one go into the model too. */
+static void
+big_put(uint32_t k, int op)
+{
+	uint8_t		 rec[8 + 27];
+	uint8_t		*pl = rec + 8;
+	uint32_t	 len = op == 0 ? 6 : 27;
+
+	memset(rec, 0, sizeof(rec));
+	pl[0] = op == 0 ? 3 : 2;		/* route del, route set */
+	put_be32(pl + 1, BIG_ADDR(k));
+	pl[5] = 24;
+	if (op != 0)
+		snprintf((char *)pl + 11, 16, "eth%d", op - 1);
+	put_be32(rec, len);
+	put_be32(rec + 4, ref_crc32(pl, len) ^ (uint32_t)(big_recs == big_bad));
+	CU_ASSERT_FATAL(fwrite(rec, 8 + len, 1, big_f) == 1);
+	if (big_recs++ < big_bad)
+		big_model[k] = (uint8_t)op;
+}
+
+/*
+ * A journal written from outside: every prefix set in a scrambled
+ * order, some set again or deleted right after, so that the order of
+ * replay matters; record bad has a wrong CRC.  Records straddle every
+ * megabyte boundary of the file.
+ */
+static void
+write_big_journal(int bad)
+{
+	memset(big_model, 0, sizeof(big_model));
+	big_recs = 0;
+	big_bad = bad;
+	big_f = fopen(tu_path("rtm.state.journal"), "w");
+	CU_ASSERT_FATAL(big_f != NULL);
+	for (int i = 0; i < BIG_N; i++) {
+		uint32_t k = (uint32_t)(((long long)i * 7919) % BIG_N);
+
+		big_put(k, 1);
+		if (k % 97 == 0)
+			big_put(k, 2);
+		if (k % 997 == 0)
+			big_put(k, 0);
+	}
+	CU_ASSERT_FATAL(fclose(big_f) == 0);
+}
+
+/* What `route show` prints of the model, in address order. */
+static char *
+big_expected(int *routes)
+{
+	size_t	 len = 0;
+	char	*s = malloc(BIG_N * 32);
+
+	CU_ASSERT_FATAL(s != NULL);
+	*routes = 0;
+	for (uint32_t k = 0; k < BIG_N; k++) {
+		uint32_t a = BIG_ADDR(k);
+
+		if (big_model[k] == 0)
+			continue;
+		len += (size_t)sprintf(s + len, "%u.%u.%u.0/24 dev eth%d\n",
+		    a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+		    big_model[k] - 1);
+		(*routes)++;
+	}
+	s[len] = '\0';
+	return s;
+}
+
+/*
+ * A journal larger than the loader's buffer, its first bad record deep
+ * in it: every record before it is applied, in order, and none after
+ * it, though the loader reads ahead.  The snapshot rtm compacts it into
+ * is in address order (restarts insert sequentially) and loads the same
+ * table.
+ */
+static void
+test_big_journal_and_snapshot(void)
+{
+	uint8_t		 hdr[8], pl[64];
+	uint32_t	 prev = 0;
+	char		*log, *want;
+	FILE		*f;
+	pid_t		 pid;
+	int		 nwant, routes = 0, sorted = 1;
+
+	write_big_journal(35001);
+	CU_ASSERT_FATAL(big_recs > 35001);
+	want = big_expected(&nwant);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	log = tu_slurp(tu_path("rtm.err"));
+	CU_ASSERT(log != NULL &&
+	    strstr(log, "torn tail after 35001 records (checksum") != NULL);
+	free(log);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+
+	f = fopen(tu_path("rtm.state"), "r");
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT_FATAL(fread(hdr, 8, 1, f) == 1 && fread(pl, 32, 1, f) == 1);
+	while (fread(hdr, 8, 1, f) == 1) {
+		uint32_t len = (uint32_t)hdr[0] << 24 | hdr[1] << 16 |
+		    hdr[2] << 8 | hdr[3], a;
+
+		CU_ASSERT_FATAL(len == 27 && fread(pl, len, 1, f) == 1);
+		a = (uint32_t)pl[1] << 24 | pl[2] << 16 | pl[3] << 8 | pl[4];
+		if (routes++ > 0 && a <= prev)
+			sorted = 0;
+		prev = a;
+	}
+	fclose(f);
+	CU_ASSERT_EQUAL(routes, nwant);
+	CU_ASSERT(sorted);
+
+	CU_ASSERT(truncate(tu_path("rtm.state.journal"), 0) == 0);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	free(want);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+/* A state file that cannot be read is not a torn one: rtm stops. */
+static void
+test_unreadable_state_refused(void)
+{
+	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"), tu_dir,
+		    TU_S("-s"), TU_S(tu_path("rtm.state")), NULL };
+	int	 rc;
+
+	/* open(2) takes a directory, read(2) fails: EISDIR. */
+	CU_ASSERT_FATAL(mkdir(tu_path("rtm.state"), 0700) == 0);
+	rc = tu_run(argv, NULL, out, sizeof(out), err, sizeof(err), 5000);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT(strstr(err, "rtm.state: read error after 0 records") !=
+	    NULL);
+	CU_ASSERT(strstr(err, "nothing was discarded") != NULL);
+	if (rc != 1)
+		fprintf(stderr, "[rtm exited %d: %s] ", rc, err);
+	rmdir(tu_path("rtm.state"));
+}
+
 static void
 test_damaged_snapshot_refused(void)
 {
@@ -419,6 +571,8 @@ static const struct tu_test tests[] = {
 	{ "journal_zeros_ahead", test_journal_zeros_ahead },
 	{ "journal_format_pinned", test_journal_format_pinned },
 	{ "damaged_snapshot_refused", test_damaged_snapshot_refused },
+	{ "big_journal_and_snapshot", test_big_journal_and_snapshot },
+	{ "unreadable_state_refused", test_unreadable_state_refused },
 	{ "kill_during_batch", test_kill_during_batch },
 	{ "cleanup_after_crash", test_cleanup_after_crash },
 	{ NULL, NULL }
