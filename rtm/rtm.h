@@ -134,6 +134,7 @@ struct rtm {
 	uint64_t	 dump_seq;
 	uint64_t	 dump_instance;
 	unsigned long long bulk_last_ns; /* a bulk session's last change */
+	int		 bulk_turn;	/* this turn made bulk changes */
 	unsigned long long hold_since;	/* changes kept back since, or 0 */
 	struct dgram	**held;
 	size_t		 nheld, heldcap;
