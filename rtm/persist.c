@@ -353,8 +353,9 @@ apply(struct rtm *env, const uint8_t *p, size_t len, const char **why)
 /*
  * Loading reads a file through a buffer, so that a record costs no
  * system call of its own (two reads each took half of a restart with a
- * million routes), and keeps RD_AHEAD records read and checked ahead of
- * the one being applied, telling the route table about each: the cache
+ * million routes), and keeps RD_AHEAD - 1 records read and checked
+ * ahead of the one being applied, telling the route table about each
+ * as it is read (rtable_prefetch() is only a hint): the cache
  * misses of a journal's inserts, in the (random) order the changes
  * came, then overlap.
  */
