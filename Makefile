@@ -159,32 +159,39 @@ demo: all
 bench: all
 	@sh tests/bench/run.sh "$(B)"
 
-# libFuzzer targets (clang): the wire decoder, the admin parser and the
-# route table, each run for FUZZ_TIME seconds from a seed corpus (the
-# table's from nothing); crashes land in build/fuzz.
+# libFuzzer targets (clang): the wire decoder, the admin parser, the
+# route table and rtm's state file loader, each run for FUZZ_TIME
+# seconds from a seed corpus (the table's from nothing); crashes land in
+# build/fuzz.
 FUZZ_CC =	clang
 FUZZ_TIME =	60
 FUZZ_BASE =	-std=c11 -g -O1 -fno-sanitize-recover=all $(CPPFLAGS) -Iadmin
 FUZZ_FLAGS =	$(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 fuzz:
 	@mkdir -p build/fuzz/corpus/msg build/fuzz/corpus/parser \
-	    build/fuzz/corpus/rtable
+	    build/fuzz/corpus/rtable build/fuzz/corpus/state
 	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=address,undefined \
 	    -o build/fuzz/mkseeds tests/fuzz/mkseeds.c $(IPC_SRC)
 	build/fuzz/mkseeds build/fuzz/corpus/msg
 	cp tests/fuzz/corpus/parser/* build/fuzz/corpus/parser/
+	cp tests/fuzz/corpus/state/* build/fuzz/corpus/state/
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/fuzz_msg tests/fuzz/fuzz_msg.c \
 	    $(IPC_SRC)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/fuzz_parser \
 	    tests/fuzz/fuzz_parser.c $(ADMIN_SRC) $(IPC_SRC)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/fuzz_rtable \
 	    tests/fuzz/fuzz_rtable.c $(IPC_SRC)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/fuzz_state \
+	    tests/fuzz/fuzz_state.c $(filter-out rtm/persist.c,$(RTMD_SRC)) \
+	    $(IPC_SRC)
 	cd build/fuzz && ./fuzz_msg -max_total_time=$(FUZZ_TIME) \
 	    -max_len=65536 -print_final_stats=1 corpus/msg
 	cd build/fuzz && ./fuzz_parser -max_total_time=$(FUZZ_TIME) \
 	    -max_len=4096 -print_final_stats=1 corpus/parser
 	cd build/fuzz && ./fuzz_rtable -max_total_time=$(FUZZ_TIME) \
 	    -max_len=2048 -print_final_stats=1 corpus/rtable
+	cd build/fuzz && ./fuzz_state -max_total_time=$(FUZZ_TIME) \
+	    -max_len=4096 -print_final_stats=1 corpus/state
 
 clean:
 	rm -rf build

@@ -359,9 +359,12 @@ apply(struct rtm *env, const uint8_t *p, size_t len, const char **why)
  * misses of a journal's inserts, in the (random) order the changes
  * came, then overlap.
  */
+#ifndef RD_BUF			/* fuzz_state makes it small */
 #define RD_BUF		(1u << 20)
+#endif
 #define RD_AHEAD	8
 #define RD_REC_MAX	(REC_MAX + 64)
+_Static_assert(RD_BUF >= 8 + RD_REC_MAX, "a record must fit the buffer");
 
 enum rd_status {
 	RD_MORE,	/* a record was read */

@@ -24,6 +24,7 @@
 #include "msg.h"
 #include "shm.h"
 #include "uds.h"
+#include "refcrc.h"
 #include "testutil.h"
 
 static struct shmid_ds tu_shm_ds;	/* for IPC_STAT existence checks */
@@ -208,20 +209,6 @@ test_journal_zeros_ahead(void)
 	CU_ASSERT(log != NULL && strstr(log, "3 records loaded") != NULL);
 	free(log);
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
-}
-
-/* CRC-32 (IEEE) a byte at a time, as the journal format specifies. */
-static uint32_t
-ref_crc32(const uint8_t *p, size_t len)
-{
-	uint32_t c = 0xffffffffu;
-
-	while (len--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-	}
-	return c ^ 0xffffffffu;
 }
 
 static void
