@@ -394,7 +394,10 @@ loop(struct rtm *env)
 		pfd[0] = (struct pollfd){ sigpipe[0], POLLIN, 0 };
 		pfd[1] = (struct pollfd){ env->sock, POLLIN, 0 };
 		for (struct peer *p = env->peers; p; p = p->next) {
-			if (p->qlen > 0 || p->need_dump) {
+			/* A dump waits for the end of a hold: its socket,
+			 * writable, would wake every turn meanwhile. */
+			if (p->qlen > 0 || (p->need_dump &&
+			    env->hold_since == 0)) {
 				pfd[n] = (struct pollfd){ p->fd, POLLOUT, 0 };
 				who[n++] = p;
 			}

@@ -1300,6 +1300,117 @@ batch(int from, int n, int add)
 	CU_ASSERT(run("admin/rtm-admin", script, "-b -") == 0);
 }
 
+/* rtm's CPU time so far in clock ticks, from /proc (Linux); -1 if none. */
+static long
+rtm_ticks(void)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 ut, st;
+	FILE		*f;
+	size_t		 n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)rtm_pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/*
+ * Opens an admin session on the wire and sends one datagram of n route
+ * adds (a batch: more than RTM_BULK_DGRAM requests), never reading the
+ * replies.  Returns the socket; its path is in path.
+ */
+static int
+raw_batch(char *path, size_t size, int n)
+{
+	static uint8_t		 buf[MSG_MAX];
+	struct msg_header	 h;
+	struct msg_record	 r;
+	struct msg_writer	 w;
+	int			 fd;
+
+	snprintf(path, size, "%s/peers/admin.%ld.sock", tu_dir,
+	    (long)getpid());
+	fd = uds_bind(path, 0600);
+	CU_ASSERT_FATAL(fd != -1);
+	memset(&h, 0, sizeof(h));
+	h.version = MSG_VERSION;
+	h.chan = MSG_CHAN_ADMIN;
+	h.pid = (uint32_t)getpid();
+	msg_begin(&w, buf, sizeof(buf), &h);
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_HELLO;
+	r.u.hello.pid = (uint32_t)getpid();
+	CU_ASSERT_FATAL(msg_put(&w, &r) == 0);
+	for (int i = 0; i < n; i++) {
+		memset(&r, 0, sizeof(r));
+		r.type = MSG_ADMIN_REQ;
+		r.u.admin.reqid = (uint32_t)i + 1;
+		r.u.admin.op = MSG_OP_ROUTE_ADD;
+		r.u.admin.route.dst.addr = 0x0a000000u | (uint32_t)i << 8;
+		r.u.admin.route.dst.len = 24;
+		strcpy(r.u.admin.route.ifname, "eth0");
+		CU_ASSERT_FATAL(msg_put(&w, &r) == 0);
+	}
+	CU_ASSERT_FATAL(uds_sendto(fd, tu_path("rtm.sock"), buf,
+	    msg_finish(&w)) == 0);
+	return fd;
+}
+
+static int
+routes_reach(void *arg)
+{
+	return rtm_stat("routes") >= *(unsigned long long *)arg;
+}
+
+/*
+ * A client that registers while a bulk batch is held back gets its dump
+ * when the batch ends; meanwhile rtm does not poll its socket over and
+ * over (it used to spin at 100% CPU for as long as the hold lasted).
+ */
+static void
+test_dump_waits_for_hold(void)
+{
+	unsigned long long	 want = 100;
+	char			 path[UDS_PATH_MAX + 1], *mo;
+	long			 t0, t1;
+	int			 fd, i;
+
+	setenv("RTM_BULK_MIN", "50", 1);
+	start_rtm();
+	unsetenv("RTM_BULK_MIN");
+	start_monitor(0, 0);		/* changes are held only for clients */
+	fd = raw_batch(path, sizeof(path), 100);
+	CU_ASSERT_FATAL(tu_wait_until(routes_reach, &want, WAIT_MS));
+	/* The session stalls: the hold lasts RTM_BULK_IDLE_MS (1 s). */
+	i = 1;
+	spawn_monitor(i, 0);
+	tu_sleep_ms(150);
+	t0 = rtm_ticks();
+	tu_sleep_ms(500);
+	t1 = rtm_ticks();
+	if (t0 >= 0 && t1 >= 0) {
+		CU_ASSERT(t1 - t0 < 15);	/* a spin: about 50 */
+		if (t1 - t0 >= 15)
+			fprintf(stderr, "[rtm used %ld ticks in 0.5 s] ",
+			    t1 - t0);
+	}
+	CU_ASSERT(tu_wait_until(monitor_synced, &i, WAIT_MS));
+	for (i = 0; i < 2; i++) {
+		mo = monitor_output(i);
+		CU_ASSERT(mo != NULL && strstr(mo, "10.0.99.0/24") != NULL);
+		free(mo);
+	}
+	close(fd);
+	unlink(path);
+}
+
 /*
  * Bulk batches (RTM_BULK_MIN 50 here): a big one reaches the clients as
  * one shared dump at its end; one that changes little next to the
@@ -1459,6 +1570,7 @@ static const struct tu_test tests[] = {
 	{ "goodbye", test_goodbye },
 	{ "gap_resync", test_gap_resync },
 	{ "bulk_batch", test_bulk_batch },
+	{ "dump_waits_for_hold", test_dump_waits_for_hold },
 	{ "rtm_killed_and_restarted", test_rtm_killed_and_restarted },
 	{ "monitor_json", test_monitor_json },
 	{ "usage", test_usage },
