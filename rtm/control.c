@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "mactable.h"
+#include "os.h"
 #include "rtable.h"
 #include "rtm.h"
 
@@ -369,6 +370,39 @@ reply_stats(struct reply_ctx *c)
 	reply_stat(c, "route_bytes", rtable_memory(env->routes));
 }
 
+/*
+ * Replies wait in rtm's memory until their admin reads them, and anyone
+ * may read the tables.  So a request runs only if what it may answer
+ * fits under the bounds on what one admin, and all of them together,
+ * have not read yet ($RTM_ADMIN_QUEUE_MAX, $RTM_ADMINS_QUEUE_MAX), or
+ * if nothing of the kind is queued (one table dump always goes).
+ */
+#define RTM_REPLY_REC	48	/* bytes a reply record takes, at most */
+
+static int
+reply_room(struct rtm *env, const struct peer *p, uint8_t op)
+{
+	static size_t	 one, all;
+	size_t		 need = 256;
+
+	if (one == 0) {
+		one = rtm_tunable("RTM_ADMIN_QUEUE_MAX", RTM_ADMIN_QUEUE_MAX,
+		    64u << 10, 1u << 30);
+		all = rtm_tunable("RTM_ADMINS_QUEUE_MAX",
+		    RTM_ADMINS_QUEUE_MAX, 64u << 10, 1u << 30);
+	}
+	if (op == MSG_OP_ROUTE_SHOW)
+		need += rtable_count(env->routes) * RTM_REPLY_REC;
+	else if (op == MSG_OP_ARP_SHOW)
+		need += mactable_count(env->arp) * RTM_REPLY_REC;
+	else if (op == MSG_OP_CLIENTS)
+		need += env->nclients * RTM_REPLY_REC;
+	if ((p->qbytes > 0 && p->qbytes + need > one) ||
+	    (env->admin_qbytes > 0 && env->admin_qbytes + need > all))
+		return -1;
+	return 0;
+}
+
 static void
 run_request(struct rtm *env, struct peer *p, const struct msg_admin_req *q,
     int may_write, int batched)
@@ -389,6 +423,11 @@ run_request(struct rtm *env, struct peer *p, const struct msg_admin_req *q,
 	if (msg_op_mutates(q->op) && !may_write) {
 		st = MSG_ST_PERM;
 		why = "permission denied";
+		goto end;
+	}
+	if (reply_room(env, p, q->op) == -1) {
+		st = MSG_ST_BUSY;
+		why = "too many replies not read yet";
 		goto end;
 	}
 	switch (q->op) {
@@ -492,6 +531,36 @@ hint(void *arg, const struct msg_record *rec)
 	}
 }
 
+/*
+ * Every admin session holds a socket in rtm.  A user other than root
+ * and rtm's own may have RTM_ADMIN_SESSIONS at once: the idlest of them
+ * with nothing left to read makes room for a new one; if none can, the
+ * new one is refused.
+ */
+static int
+admin_session_room(struct rtm *env, uid_t uid)
+{
+	struct peer	*idle = NULL;
+	unsigned	 n = 0;
+
+	if (uid == 0 || uid == env->uid)
+		return 0;
+	for (struct peer *q = env->peers; q; q = q->next) {
+		if (q->kind != PEER_ADMIN || q->uid != uid)
+			continue;
+		n++;
+		if (q->qlen == 0 && q->open == NULL &&
+		    (idle == NULL || q->last_ns < idle->last_ns))
+			idle = q;
+	}
+	if (n < RTM_ADMIN_SESSIONS)
+		return 0;
+	if (idle == NULL)
+		return -1;
+	peer_free(env, idle);
+	return 0;
+}
+
 static void
 admin_dgram(struct rtm *env, const struct msg_header *h,
     struct msg_reader *rd, const struct uds_peer *from)
@@ -501,6 +570,7 @@ admin_dgram(struct rtm *env, const struct msg_header *h,
 	struct sender		 s;
 	struct peer		*p;
 	const char		*why = NULL;
+	unsigned long long	 now = os_now_ns();
 	int			 may_write, known;
 
 	if ((known = identify(env, h, from, "admin", &s, &why)) == -2 &&
@@ -536,13 +606,18 @@ admin_dgram(struct rtm *env, const struct msg_header *h,
 			who.pid = s.pid;
 			who.uid = s.uid;
 			who.gid = s.gid;
+			if (admin_session_room(env, s.uid) == -1) {
+				refuse(env, from, MSG_CHAN_REPLY, MSG_ST_BUSY,
+				    "too many admin sessions of this user");
+				return;
+			}
 			if ((p = peer_new(env, PEER_ADMIN, from->path,
 			    &who)) == NULL) {
 				log_warn("admin %d: session", (int)s.pid);
 				return;
 			}
 		}
-		p->last_ns = 0;
+		p->last_ns = now;	/* idle for RTM_ADMIN_IDLE_MS: freed */
 		switch (rec->type) {
 		case MSG_HELLO:
 			p->failed = 0;

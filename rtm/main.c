@@ -343,13 +343,18 @@ shutdown_all(struct rtm *env, int lockfd)
 static void
 reap_peers(struct rtm *env, unsigned long long now)
 {
+	static unsigned long long idle;
 	struct peer *p, *next;
 
+	if (idle == 0)
+		idle = rtm_tunable("RTM_ADMIN_IDLE_MS", RTM_ADMIN_IDLE_MS,
+		    10, 3600000) * 1000000ULL;
 	for (p = env->peers; p; p = next) {
 		next = p->next;
+		/* An admin that left without goodbye, or idles. */
 		if (p->kind == PEER_ADMIN && p->qlen == 0 && p->open == NULL &&
-		    p->last_ns != 0 && now - p->last_ns > 60000000000ULL)
-			p->gone = 1;	/* an admin that left without goodbye */
+		    now - p->last_ns > idle)
+			p->gone = 1;
 		if (!p->gone)
 			continue;
 		if (p->kind == PEER_CLIENT) {

@@ -39,7 +39,7 @@ distribute(struct rtm *env, struct dgram *d)
 			log_debug("client %d: queue overflow, resync",
 			    (int)p->pid);
 			env->stats.overflows++;
-			peer_drop_queue(p);
+			peer_drop_queue(env, p);
 			p->need_dump = 1;
 			p->state = MSG_CS_RESYNCING;
 		}
@@ -246,7 +246,7 @@ notify_record(struct rtm *env, const struct msg_record *r)
 	log_warnx("notify: cannot queue a change; clients will resync");
 	for (struct peer *p = env->peers; p; p = p->next)
 		if (p->kind == PEER_CLIENT) {
-			peer_drop_queue(p);
+			peer_drop_queue(env, p);
 			p->need_dump = 1;
 		}
 }
@@ -396,7 +396,7 @@ notify_dump(struct rtm *env, struct peer *p)
 	int		 built = 0;
 
 	notify_distribute(env);
-	peer_drop_queue(p);
+	peer_drop_queue(env, p);
 	if (env->hold_since != 0) {
 		/* Mid-batch: the dump comes when the batch ends. */
 		p->need_dump = 1;
@@ -438,7 +438,7 @@ notify_dump(struct rtm *env, struct peer *p)
 	return 0;
 fail:
 	log_warnx("client %d: cannot build dump; will retry", (int)p->pid);
-	peer_drop_queue(p);
+	peer_drop_queue(env, p);
 	p->need_dump = 1;
 	return -1;
 }

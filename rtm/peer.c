@@ -166,8 +166,10 @@ peer_new(struct rtm *env, enum peer_kind kind, const char *path,
 }
 
 void
-peer_drop_queue(struct peer *p)
+peer_drop_queue(struct rtm *env, struct peer *p)
 {
+	if (p->kind == PEER_ADMIN)
+		env->admin_qbytes -= p->qbytes;
 	while (p->qlen > 0) {
 		dgram_unref(p->q[p->qhead]);
 		p->qhead = (p->qhead + 1) % p->qcap;
@@ -194,7 +196,7 @@ peer_free(struct rtm *env, struct peer *p)
 		env->nadmins--;
 		notify_bulk_end(env, p);
 	}
-	peer_drop_queue(p);
+	peer_drop_queue(env, p);
 	free(p->q);
 	close(p->fd);
 	if (p->proc != -1)
@@ -206,7 +208,6 @@ peer_free(struct rtm *env, struct peer *p)
 void
 peer_enqueue(struct rtm *env, struct peer *p, struct dgram *d)
 {
-	(void)env;
 	if (p->qlen == p->qcap) {
 		size_t		 ncap = p->qcap ? p->qcap * 2 : 16;
 		struct dgram	**nq = malloc(ncap * sizeof(*nq));
@@ -214,7 +215,7 @@ peer_enqueue(struct rtm *env, struct peer *p, struct dgram *d)
 		if (nq == NULL) {
 			/* Nothing lost for good: the client resyncs. */
 			p->need_dump = 1;
-			peer_drop_queue(p);
+			peer_drop_queue(env, p);
 			return;
 		}
 		for (size_t i = 0; i < p->qlen; i++)
@@ -228,6 +229,8 @@ peer_enqueue(struct rtm *env, struct peer *p, struct dgram *d)
 	p->q[(p->qhead + p->qlen) % p->qcap] = d;
 	p->qlen++;
 	p->qbytes += d->len;
+	if (p->kind == PEER_ADMIN)
+		env->admin_qbytes += d->len;
 }
 
 /* Closes the datagram being filled for p and queues it. */
@@ -279,12 +282,12 @@ peer_send(struct rtm *env, struct peer *p)
 			case UDS_FULL:
 				break;
 			case UDS_GONE:
-				peer_drop_queue(p);
+				peer_drop_queue(env, p);
 				p->gone = 1;	/* reaped by the loop */
 				return;
 			default:
 				log_warn("send to %s", p->path);
-				peer_drop_queue(p);
+				peer_drop_queue(env, p);
 				p->gone = 1;
 				return;
 			}
@@ -293,6 +296,8 @@ peer_send(struct rtm *env, struct peer *p)
 		env->stats.dgrams_out++;
 		env->stats.records_out += d->count;
 		p->qbytes -= d->len;
+		if (p->kind == PEER_ADMIN)
+			env->admin_qbytes -= d->len;
 		p->qhead = (p->qhead + 1) % p->qcap;
 		p->qlen--;
 		dgram_unref(d);

@@ -28,7 +28,10 @@
 #define RTM_BULK_IDLE_MS	1000	/* no batched change: the batch stalled */
 #define RTM_HOLD_MAX_MS		5000	/* changes kept back at most */
 #define RTM_HOLD_MAX_BYTES	(64u << 20)	/* then a dump instead */
-#define RTM_ADMIN_QUEUE_MAX	(512u << 20)
+#define RTM_ADMIN_QUEUE_MAX	(256u << 20)	/* replies queued to one admin */
+#define RTM_ADMINS_QUEUE_MAX	(512u << 20)	/* to all admins together */
+#define RTM_ADMIN_IDLE_MS	60000	/* an idle admin session is forgotten */
+#define RTM_ADMIN_SESSIONS	16	/* per user, but root and rtm's own */
 #define RTM_PEER_SNDBUF		(4 << 20)
 
 /* A datagram, shared by every queue it sits in. */
@@ -128,6 +131,7 @@ struct rtm {
 	struct peer	*peers;
 	unsigned	 nclients;
 	unsigned	 nadmins;
+	size_t		 admin_qbytes;	/* queued to all admins */
 	struct dgram	*bcast;		/* notifications of this turn */
 	struct dgram	**dump;		/* the dump at dump_seq, shared */
 	size_t		 ndump;
@@ -201,7 +205,7 @@ void	peer_free(struct rtm *, struct peer *);
 int	peer_put(struct rtm *, struct peer *, const struct msg_record *);
 void	peer_enqueue(struct rtm *, struct peer *, struct dgram *);
 void	peer_send(struct rtm *, struct peer *);
-void	peer_drop_queue(struct peer *);
+void	peer_drop_queue(struct rtm *, struct peer *);
 size_t	peer_queue_max(void);
 size_t	rtm_tunable(const char *name, size_t def, size_t min, size_t max);
 void	peer_header(struct rtm *, uint8_t chan, struct msg_header *);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -1321,24 +1322,32 @@ rtm_ticks(void)
 	return (long)(ut + st);
 }
 
-/*
- * Opens an admin session on the wire and sends one datagram of n route
- * adds (a batch: more than RTM_BULK_DGRAM requests), never reading the
- * replies.  Returns the socket; its path is in path.
- */
+/* An admin session on the wire, at peers/admin.PID.sock; its socket. */
 static int
-raw_batch(char *path, size_t size, int n)
+raw_open(char *path, size_t size)
 {
-	static uint8_t		 buf[MSG_MAX];
-	struct msg_header	 h;
-	struct msg_record	 r;
-	struct msg_writer	 w;
-	int			 fd;
+	int	 fd;
 
 	snprintf(path, size, "%s/peers/admin.%ld.sock", tu_dir,
 	    (long)getpid());
 	fd = uds_bind(path, 0600);
 	CU_ASSERT_FATAL(fd != -1);
+	return fd;
+}
+
+/*
+ * Sends one datagram: HELLO and n requests of op (route adds are of
+ * 10.0.i.0/24), never waiting for the replies.  More than
+ * RTM_BULK_DGRAM requests make it a batch.
+ */
+static void
+raw_send(int fd, uint8_t op, int n)
+{
+	static uint8_t		 buf[MSG_MAX];
+	struct msg_header	 h;
+	struct msg_record	 r;
+	struct msg_writer	 w;
+
 	memset(&h, 0, sizeof(h));
 	h.version = MSG_VERSION;
 	h.chan = MSG_CHAN_ADMIN;
@@ -1352,7 +1361,7 @@ raw_batch(char *path, size_t size, int n)
 		memset(&r, 0, sizeof(r));
 		r.type = MSG_ADMIN_REQ;
 		r.u.admin.reqid = (uint32_t)i + 1;
-		r.u.admin.op = MSG_OP_ROUTE_ADD;
+		r.u.admin.op = op;
 		r.u.admin.route.dst.addr = 0x0a000000u | (uint32_t)i << 8;
 		r.u.admin.route.dst.len = 24;
 		strcpy(r.u.admin.route.ifname, "eth0");
@@ -1360,7 +1369,38 @@ raw_batch(char *path, size_t size, int n)
 	}
 	CU_ASSERT_FATAL(uds_sendto(fd, tu_path("rtm.sock"), buf,
 	    msg_finish(&w)) == 0);
-	return fd;
+}
+
+/*
+ * Reads replies on fd until want requests have ended or ms passed,
+ * counting how they ended by status in st[MSG_ST_MAX + 1].
+ */
+static int
+raw_replies(int fd, int *st, int want, int ms)
+{
+	static uint8_t		 buf[MSG_MAX];
+	struct msg_reader	 rd;
+	struct msg_header	 h;
+	struct msg_record	 r;
+	struct pollfd		 pfd = { fd, POLLIN, 0 };
+	int			 ends = 0;
+	ssize_t			 n;
+
+	for (int waited = 0; ends < want && waited < ms; waited += 10) {
+		if (poll(&pfd, 1, 10) != 1)
+			continue;
+		while ((n = uds_recv(fd, buf, sizeof(buf), NULL)) > 0) {
+			if (msg_open(&rd, buf, (size_t)n, &h, NULL) == -1)
+				continue;
+			while (msg_next(&rd, &r) == 1)
+				if (r.type == MSG_REPLY_END &&
+				    r.u.reply_end.status <= MSG_ST_MAX) {
+					st[r.u.reply_end.status]++;
+					ends++;
+				}
+		}
+	}
+	return ends;
 }
 
 static int
@@ -1386,7 +1426,8 @@ test_dump_waits_for_hold(void)
 	start_rtm();
 	unsetenv("RTM_BULK_MIN");
 	start_monitor(0, 0);		/* changes are held only for clients */
-	fd = raw_batch(path, sizeof(path), 100);
+	fd = raw_open(path, sizeof(path));
+	raw_send(fd, MSG_OP_ROUTE_ADD, 100);
 	CU_ASSERT_FATAL(tu_wait_until(routes_reach, &want, WAIT_MS));
 	/* The session stalls: the hold lasts RTM_BULK_IDLE_MS (1 s). */
 	i = 1;
@@ -1409,6 +1450,112 @@ test_dump_waits_for_hold(void)
 	}
 	close(fd);
 	unlink(path);
+}
+
+/*
+ * Replies wait in rtm until read, and anyone may ask for a table: an
+ * admin that asks for more and more without reading is told "busy"
+ * once what it has not read passes $RTM_ADMIN_QUEUE_MAX (64 KiB here),
+ * instead of growing rtm without bound; once it reads, it is served.
+ */
+static void
+test_admin_replies_bounded(void)
+{
+	char	 path[UDS_PATH_MAX + 1];
+	int	 st[MSG_ST_MAX + 1], fd;
+
+	setenv("RTM_ADMIN_QUEUE_MAX", "65536", 1);
+	start_rtm();
+	unsetenv("RTM_ADMIN_QUEUE_MAX");
+	batch(0, 2000, 1);		/* a show: about 60 KiB of replies */
+	fd = raw_open(path, sizeof(path));
+	raw_send(fd, MSG_OP_ROUTE_SHOW, 20);
+	memset(st, 0, sizeof(st));
+	CU_ASSERT_EQUAL(raw_replies(fd, st, 20, WAIT_MS), 20);
+	CU_ASSERT(st[MSG_ST_OK] >= 1 && st[MSG_ST_OK] <= 2);
+	CU_ASSERT_EQUAL(st[MSG_ST_OK] + st[MSG_ST_BUSY], 20);
+	/* Read: room again. */
+	raw_send(fd, MSG_OP_ROUTE_SHOW, 1);
+	memset(st, 0, sizeof(st));
+	CU_ASSERT_EQUAL(raw_replies(fd, st, 1, WAIT_MS), 1);
+	CU_ASSERT_EQUAL(st[MSG_ST_OK], 1);
+	close(fd);
+	unlink(path);
+}
+
+/* Sockets rtm has open, from /proc (Linux); -1 if it cannot tell. */
+static int
+rtm_fds(void)
+{
+	char		 path[64];
+	struct dirent	*e;
+	DIR		*d;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)rtm_pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static int
+fds_back_to(void *arg)
+{
+	tu_sleep_ms(20);
+	return rtm_fds() == *(int *)arg;
+}
+
+/*
+ * An admin session that goes quiet without a GOODBYE (its process
+ * alive, its replies read) is forgotten after $RTM_ADMIN_IDLE_MS
+ * (200 ms here), with the socket rtm held for it: sessions used to
+ * stay for good, and enough of them ran rtm out of descriptors.
+ */
+static void
+test_idle_admin_forgotten(void)
+{
+	pid_t	 kids[5];
+	int	 base, n;
+
+	setenv("RTM_ADMIN_IDLE_MS", "200", 1);
+	start_rtm();
+	unsetenv("RTM_ADMIN_IDLE_MS");
+	if ((base = rtm_fds()) == -1)
+		return;			/* no /proc: nothing to count */
+	for (int i = 0; i < 5; i++) {
+		kids[i] = fork();
+		CU_ASSERT_FATAL(kids[i] != -1);
+		if (kids[i] == 0) {
+			char	 path[UDS_PATH_MAX + 1];
+			int	 st[MSG_ST_MAX + 1] = { 0 };
+			int	 fd = raw_open(path, sizeof(path));
+
+			raw_send(fd, MSG_OP_STATS, 1);
+			raw_replies(fd, st, 1, WAIT_MS);
+			pause();	/* alive, quiet, socket bound */
+			_exit(0);
+		}
+	}
+	/* The sessions existed: rtm held a socket for each. */
+	n = 0;
+	for (int t = 0; t < WAIT_MS / 10 && n < 5; t++) {
+		tu_sleep_ms(10);
+		n = rtm_fds() - base;
+	}
+	CU_ASSERT(n >= 1);
+	CU_ASSERT(tu_wait_until(fds_back_to, &base, WAIT_MS));
+	for (int i = 0; i < 5; i++) {
+		char	 path[UDS_PATH_MAX + 1];
+
+		kill(kids[i], SIGKILL);
+		tu_reap(kids[i], WAIT_MS);
+		snprintf(path, sizeof(path), "%s/peers/admin.%ld.sock",
+		    tu_dir, (long)kids[i]);
+		unlink(path);
+	}
 }
 
 /*
@@ -1571,6 +1718,8 @@ static const struct tu_test tests[] = {
 	{ "gap_resync", test_gap_resync },
 	{ "bulk_batch", test_bulk_batch },
 	{ "dump_waits_for_hold", test_dump_waits_for_hold },
+	{ "admin_replies_bounded", test_admin_replies_bounded },
+	{ "idle_admin_forgotten", test_idle_admin_forgotten },
 	{ "rtm_killed_and_restarted", test_rtm_killed_and_restarted },
 	{ "monitor_json", test_monitor_json },
 	{ "usage", test_usage },
