@@ -13,6 +13,7 @@
 #include <sys/ipc.h>
 #include <sys/sem.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #ifdef OS_LINUX
 #include <sys/syscall.h>
 #endif
@@ -21,6 +22,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -119,6 +121,58 @@ os_creds_parse(struct msghdr *mh, pid_t *pid, uid_t *uid, gid_t *gid)
 	(void)gid;
 	return 0;
 #endif
+}
+
+/* Peer sockets. */
+
+static int
+os_sock_check(const struct stat *st, uid_t uid)
+{
+	if (!S_ISSOCK(st->st_mode)) {
+		errno = ENOTSOCK;	/* a link, a file: not what was bound */
+		return -1;
+	}
+	if (uid != (uid_t)-1 && st->st_uid != uid) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+int
+os_sock_name(const char *path, uid_t uid, char *name, size_t size,
+    int *pin)
+{
+	struct stat	 st;
+	int		 n;
+
+	*pin = -1;
+#ifdef OS_LINUX
+	if ((*pin = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(*pin, &st) == -1 || os_sock_check(&st, uid) == -1) {
+		int e = errno;
+
+		close(*pin);
+		*pin = -1;
+		errno = e;
+		return -1;
+	}
+	n = snprintf(name, size, "/proc/self/fd/%d", *pin);
+	if (n > 0 && (size_t)n < size && access(name, F_OK) == 0)
+		return 0;
+	/* No /proc mounted: name the path, as the fallback does. */
+	close(*pin);
+	*pin = -1;
+#endif
+	if (lstat(path, &st) == -1 || os_sock_check(&st, uid) == -1)
+		return -1;
+	n = snprintf(name, size, "%s", path);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }
 
 /* Process handles. */

@@ -50,6 +50,18 @@ int	os_proc_signal(int handle, pid_t pid, int sig);
  */
 int	os_semop_timed(int semid, struct sembuf *ops, size_t nops, int timeout_ms);
 
+/*
+ * Names the socket file at path so that rtm reaches that very file: it
+ * must be a socket (not a symbolic link to one) owned by uid (by anyone
+ * when uid is (uid_t)-1), else -1 with ENOTSOCK or EPERM.  Linux: "/proc/self/fd/N" of an O_PATH
+ * descriptor held in *pin until the caller has connected or sent
+ * (close it then), so nothing swapped in at path meanwhile is reached.
+ * The fallback (*pin = -1) checks with lstat() and names path itself:
+ * a link swapped in just after the check would still be followed.
+ */
+int	os_sock_name(const char *path, uid_t uid, char *name, size_t size,
+	    int *pin);
+
 /* Monotonic clock in nanoseconds. */
 unsigned long long os_now_ns(void);
 

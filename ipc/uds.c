@@ -260,6 +260,39 @@ uds_connect(const char *path)
 	return fd;
 }
 
+int
+uds_connect_owned(const char *path, uid_t uid)
+{
+	char	 name[UDS_PATH_MAX + 1];
+	int	 fd, pin, e;
+
+	if (os_sock_name(path, uid, name, sizeof(name), &pin) == -1)
+		return -1;
+	fd = uds_connect(name);
+	e = errno;
+	if (pin != -1)
+		close(pin);
+	errno = e;
+	return fd;
+}
+
+int
+uds_sendto_owned(int fd, const char *path, uid_t uid, const void *buf,
+    size_t len)
+{
+	char	 name[UDS_PATH_MAX + 1];
+	int	 pin, r, e;
+
+	if (os_sock_name(path, uid, name, sizeof(name), &pin) == -1)
+		return -1;
+	r = uds_sendto(fd, name, buf, len);
+	e = errno;
+	if (pin != -1)
+		close(pin);
+	errno = e;
+	return r;
+}
+
 /* Halves a refused size until the system takes it. */
 static void
 uds_set_buf(int fd, int opt, int want)

@@ -48,6 +48,14 @@ int	uds_bind(const char *path, mode_t mode);
 int	uds_bind_creds(const char *path, mode_t mode);
 /* A new unbound socket connected to path (sends go only there). */
 int	uds_connect(const char *path);
+/*
+ * The same, and uds_sendto(), for a peer's path: only a socket file
+ * uid owns is reached, never what a symbolic link there points to (see
+ * os_sock_name()); -1 with ENOTSOCK or EPERM otherwise.
+ */
+int	uds_connect_owned(const char *path, uid_t uid);
+int	uds_sendto_owned(int fd, const char *path, uid_t uid, const void *buf,
+	    size_t len);
 /* 1 when something is bound and receiving at path, else 0. */
 int	uds_alive(const char *path);
 /* Sets SO_SNDBUF/SO_RCVBUF as far as the system allows (best effort;

@@ -96,7 +96,9 @@ refuse(struct rtm *env, const struct uds_peer *from, uint8_t chan,
 	rec.u.error.status = status;
 	snprintf(rec.u.error.text, sizeof(rec.u.error.text), "%s", text);
 	if (msg_put(&w, &rec) == 0)
-		(void)uds_sendto(env->sock, from->path, buf, msg_finish(&w));
+		(void)uds_sendto_owned(env->sock, from->path,
+		    from->has_cred ? from->uid : (uid_t)-1, buf,
+		    msg_finish(&w));
 }
 
 static int

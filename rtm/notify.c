@@ -525,7 +525,8 @@ notify_announce(struct rtm *env)
 		    de->d_name) > UDS_PATH_MAX ||
 		    lstat(path, &st) == -1 || !S_ISSOCK(st.st_mode))
 			continue;
-		if (uds_sendto(env->sock, path, buf, len) == 0)
+		if (uds_sendto_owned(env->sock, path, st.st_uid, buf,
+		    len) == 0)
 			n++;
 	}
 	closedir(d);

@@ -138,7 +138,7 @@ peer_new(struct rtm *env, enum peer_kind kind, const char *path,
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	if ((p->fd = uds_connect(path)) == -1) {
+	if ((p->fd = uds_connect_owned(path, from->uid)) == -1) {
 		free(p);
 		return NULL;
 	}

@@ -1559,6 +1559,55 @@ test_idle_admin_forgotten(void)
 }
 
 /*
+ * A peer that replaces its socket file with a symbolic link before it
+ * registers (a name in the world-writable peers/ directory) must not
+ * get rtm to send anywhere else: rtm reaches only the socket file the
+ * sender owns, never what a link points to.
+ */
+static void
+test_symlinked_peer_refused(void)
+{
+	uint8_t			 buf[256];
+	char			 path[UDS_PATH_MAX + 1];
+	struct msg_header	 h;
+	struct msg_record	 r;
+	struct msg_writer	 w;
+	int			 victim, fd, got = 0;
+
+	start_rtm();
+	victim = uds_bind(tu_path("victim.sock"), 0600);
+	CU_ASSERT_FATAL(victim != -1);
+	snprintf(path, sizeof(path), "%s/peers/client.%ld.sock", tu_dir,
+	    (long)getpid());
+	fd = uds_bind(path, 0600);
+	CU_ASSERT_FATAL(fd != -1);
+	CU_ASSERT_FATAL(unlink(path) == 0 &&
+	    symlink(tu_path("victim.sock"), path) == 0);
+	for (int i = 0; i < 3; i++) {
+		memset(&h, 0, sizeof(h));
+		h.version = MSG_VERSION;
+		h.chan = MSG_CHAN_CLIENT;
+		h.pid = (uint32_t)getpid();
+		msg_begin(&w, buf, sizeof(buf), &h);
+		memset(&r, 0, sizeof(r));
+		r.type = MSG_HELLO;
+		r.u.hello.pid = (uint32_t)getpid();
+		CU_ASSERT_FATAL(msg_put(&w, &r) == 0);
+		CU_ASSERT(uds_sendto(fd, tu_path("rtm.sock"), buf,
+		    msg_finish(&w)) == 0);
+		tu_sleep_ms(100);
+	}
+	while (uds_recv(victim, buf, sizeof(buf), NULL) > 0)
+		got++;
+	CU_ASSERT_EQUAL(got, 0);
+	CU_ASSERT_EQUAL(admin("stats"), 0);	/* rtm carries on */
+	unlink(path);
+	close(fd);
+	close(victim);
+	unlink(tu_path("victim.sock"));
+}
+
+/*
  * Bulk batches (RTM_BULK_MIN 50 here): a big one reaches the clients as
  * one shared dump at its end; one that changes little next to the
  * tables is streamed after all; a flush inside one goes out at once.
@@ -1720,6 +1769,7 @@ static const struct tu_test tests[] = {
 	{ "dump_waits_for_hold", test_dump_waits_for_hold },
 	{ "admin_replies_bounded", test_admin_replies_bounded },
 	{ "idle_admin_forgotten", test_idle_admin_forgotten },
+	{ "symlinked_peer_refused", test_symlinked_peer_refused },
 	{ "rtm_killed_and_restarted", test_rtm_killed_and_restarted },
 	{ "monitor_json", test_monitor_json },
 	{ "usage", test_usage },
