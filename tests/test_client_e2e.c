@@ -1335,6 +1335,24 @@ raw_open(char *path, size_t size)
 	return fd;
 }
 
+/* Begins a datagram on chan from this process, its HELLO first. */
+static void
+begin_hello(struct msg_writer *w, uint8_t *buf, size_t size, uint8_t chan)
+{
+	struct msg_header	 h;
+	struct msg_record	 r;
+
+	memset(&h, 0, sizeof(h));
+	h.version = MSG_VERSION;
+	h.chan = chan;
+	h.pid = (uint32_t)getpid();
+	msg_begin(w, buf, size, &h);
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_HELLO;
+	r.u.hello.pid = (uint32_t)getpid();
+	CU_ASSERT_FATAL(msg_put(w, &r) == 0);
+}
+
 /*
  * Sends one datagram: HELLO and n requests of op (route adds are of
  * 10.0.i.0/24), never waiting for the replies.  More than
@@ -1344,19 +1362,10 @@ static void
 raw_send(int fd, uint8_t op, int n)
 {
 	static uint8_t		 buf[MSG_MAX];
-	struct msg_header	 h;
 	struct msg_record	 r;
 	struct msg_writer	 w;
 
-	memset(&h, 0, sizeof(h));
-	h.version = MSG_VERSION;
-	h.chan = MSG_CHAN_ADMIN;
-	h.pid = (uint32_t)getpid();
-	msg_begin(&w, buf, sizeof(buf), &h);
-	memset(&r, 0, sizeof(r));
-	r.type = MSG_HELLO;
-	r.u.hello.pid = (uint32_t)getpid();
-	CU_ASSERT_FATAL(msg_put(&w, &r) == 0);
+	begin_hello(&w, buf, sizeof(buf), MSG_CHAN_ADMIN);
 	for (int i = 0; i < n; i++) {
 		memset(&r, 0, sizeof(r));
 		r.type = MSG_ADMIN_REQ;
@@ -1569,8 +1578,6 @@ test_symlinked_peer_refused(void)
 {
 	uint8_t			 buf[256];
 	char			 path[UDS_PATH_MAX + 1];
-	struct msg_header	 h;
-	struct msg_record	 r;
 	struct msg_writer	 w;
 	int			 victim, fd, got = 0;
 
@@ -1584,15 +1591,7 @@ test_symlinked_peer_refused(void)
 	CU_ASSERT_FATAL(unlink(path) == 0 &&
 	    symlink(tu_path("victim.sock"), path) == 0);
 	for (int i = 0; i < 3; i++) {
-		memset(&h, 0, sizeof(h));
-		h.version = MSG_VERSION;
-		h.chan = MSG_CHAN_CLIENT;
-		h.pid = (uint32_t)getpid();
-		msg_begin(&w, buf, sizeof(buf), &h);
-		memset(&r, 0, sizeof(r));
-		r.type = MSG_HELLO;
-		r.u.hello.pid = (uint32_t)getpid();
-		CU_ASSERT_FATAL(msg_put(&w, &r) == 0);
+		begin_hello(&w, buf, sizeof(buf), MSG_CHAN_CLIENT);
 		CU_ASSERT(uds_sendto(fd, tu_path("rtm.sock"), buf,
 		    msg_finish(&w)) == 0);
 		tu_sleep_ms(100);
