@@ -705,9 +705,11 @@ persist_write(struct rtm *env)
 
 	if (ps == NULL || ps->len == 0)
 		return 0;
-	if (ps->jbytes + ps->len > ps->jsize && ps->len <= JOURNAL_SMALL &&
-	    journal_zero_to(ps, ps->jbytes + ps->len + JOURNAL_AHEAD) == -1)
-		return -1;
+	/* The zeros only spare the file system work: without room for
+	 * them (a nearly full disk) the records are appended as they are,
+	 * rather than rtm stopping for want of bytes it does not need. */
+	if (ps->jbytes + ps->len > ps->jsize && ps->len <= JOURNAL_SMALL)
+		(void)journal_zero_to(ps, ps->jbytes + ps->len + JOURNAL_AHEAD);
 	if (pwrite_all(ps->jfd, ps->buf, ps->len, (off_t)ps->jbytes) == -1)
 		return -1;
 	ps->jbytes += ps->len;

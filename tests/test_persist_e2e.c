@@ -262,6 +262,52 @@ test_journal_format_pinned(void)
 	}
 }
 
+/*
+ * State on a nearly full file system (a 160 KiB tmpfs: as root, where
+ * mount(8) can make one): the zeros rtm writes ahead of its journal
+ * records do not fit, but the changes do, and are kept.  rtm used to
+ * stop on the first change there.
+ */
+static void
+test_journal_small_disk(void)
+{
+	char	 mnt[512], cmd[1200], state[600], want[8192];
+	char	*extra[] = { TU_S("-s"), state, NULL };
+	size_t	 len = 0;
+	pid_t	 pid;
+
+	snprintf(mnt, sizeof(mnt), "%s", tu_path("small"));
+	snprintf(state, sizeof(state), "%s/rtm.state", mnt);
+	snprintf(cmd, sizeof(cmd), "mount -t tmpfs -o size=160k,mode=0700 "
+	    "tmpfs %s 2>/dev/null", mnt);
+	if (getuid() != 0 || mkdir(mnt, 0700) == -1 || system(cmd) != 0) {
+		rmdir(mnt);
+		return;			/* cannot make a small disk here */
+	}
+	pid = tu_rtm_start(extra);
+	CU_ASSERT(pid > 0);
+	for (int i = 0; pid > 0 && i < 50; i++) {
+		if (admin("route add 10.0.%d.0/24 dev eth0", i) != 0) {
+			CU_FAIL("route add");
+			fprintf(stderr, "[%s] ", err);
+			break;
+		}
+		len += (size_t)snprintf(want + len, sizeof(want) - len,
+		    "10.0.%d.0/24 dev eth0\n", i);
+	}
+	if (pid > 0) {
+		crash(pid);
+		pid = tu_rtm_start(extra);
+		CU_ASSERT(pid > 0 && admin("route show") == 0);
+		CU_ASSERT_STRING_EQUAL(out, want);
+		if (pid > 0)
+			CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+	}
+	snprintf(cmd, sizeof(cmd), "umount %s", mnt);
+	CU_ASSERT(system(cmd) == 0);
+	rmdir(mnt);
+}
+
 /* Prefix k of the big journal: 11.0.0.0 + k * 256, /24. */
 #define BIG_ADDR(k)	(0x0b000000u + ((uint32_t)(k) << 8))
 #define BIG_N		40000
@@ -557,6 +603,7 @@ static const struct tu_test tests[] = {
 	{ "torn_journal_tail", test_torn_journal_tail },
 	{ "journal_zeros_ahead", test_journal_zeros_ahead },
 	{ "journal_format_pinned", test_journal_format_pinned },
+	{ "journal_small_disk", test_journal_small_disk },
 	{ "damaged_snapshot_refused", test_damaged_snapshot_refused },
 	{ "big_journal_and_snapshot", test_big_journal_and_snapshot },
 	{ "unreadable_state_refused", test_unreadable_state_refused },
