@@ -528,6 +528,62 @@ reserve(struct rtm *env, const struct reader *r, uint32_t routes)
 	(void)rtable_reserve(env->routes, routes < most ? routes : most);
 }
 
+/* The payload length of a journal record of type t; 0 for none. */
+static uint32_t
+p_len(uint8_t t)
+{
+	switch (t) {
+	case P_ROUTE_SET:
+		return P_ROUTE_LEN;
+	case P_ROUTE_DEL:
+		return 6;
+	case P_ARP_SET:
+		return 11;
+	case P_ARP_DEL:
+		return 7;
+	case P_FLUSH:
+		return 2;
+	}
+	return 0;
+}
+
+/*
+ * Where the first good journal record past offset bad starts, or -1.
+ * A write cut short by a crash leaves nothing good after it (rtm
+ * writes each turn's records in order, and zeros lie ahead of them), so
+ * a good record past a bad one means the bad one is damage in the
+ * middle, whose loss would be silent if it were cut off as a torn tail.
+ */
+static off_t
+good_record_after(int fd, off_t bad)
+{
+	const size_t	 keep = 8 + RD_REC_MAX;	/* a record across chunks */
+	uint8_t		*b;
+	off_t		 base = bad + 1, found = -1;
+	ssize_t		 n;
+
+	if ((b = malloc(RD_BUF)) == NULL)
+		return -1;
+	while (found == -1 && (n = pread(fd, b, RD_BUF, base)) > 8) {
+		for (size_t i = 0; i + 8 < (size_t)n; i++) {
+			uint32_t len = get32(b + i);
+
+			if (len == 0 || len != p_len(b[i + 8]) ||
+			    i + 8 + len > (size_t)n)
+				continue;
+			if (crc32(b + i + 8, len) == get32(b + i + 4)) {
+				found = base + (off_t)i;
+				break;
+			}
+		}
+		if ((size_t)n < RD_BUF)
+			break;
+		base += (off_t)(RD_BUF - keep);
+	}
+	free(b);
+	return found;
+}
+
 /*
  * Applies the records of r's file.  Returns the offset just past the
  * last good record; *bad is 1 when something after it was not a good
@@ -747,7 +803,7 @@ load_file(struct rtm *env, const char *path, int snapshot, int *fdp,
 	const char	*why = "";
 	unsigned	 count;
 	int		 fd, bad;
-	off_t		 good;
+	off_t		 good, next;
 
 	/* The journal is written at explicit offsets (zeros ahead). */
 	fd = open(path, snapshot || env->dry ? O_RDONLY :
@@ -785,6 +841,17 @@ load_file(struct rtm *env, const char *path, int snapshot, int *fdp,
 	if (bad && snapshot) {
 		log_warnx("%s: damaged snapshot (%s after %lld bytes); "
 		    "move it aside to start empty", path, why, (long long)good);
+		close(fd);
+		return -1;
+	}
+	if (bad == 1 && !snapshot && (next = good_record_after(fd,
+	    good)) != -1) {
+		log_warnx("%s: damaged at byte %lld (%s) after %u records, "
+		    "but a good record follows at byte %lld: not a torn "
+		    "tail; nothing was discarded.  Restore the state from a "
+		    "backup, or accept losing what follows with: truncate -s "
+		    "%lld %s", path, (long long)good, why, count,
+		    (long long)next, (long long)good, path);
 		close(fd);
 		return -1;
 	}

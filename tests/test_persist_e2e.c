@@ -324,6 +324,10 @@ big_put(uint32_t k, int op)
 	uint8_t		*pl = rec + 8;
 	uint32_t	 len = op == 0 ? 6 : 27;
 
+	if (big_recs > big_bad) {	/* the bad record ends the file */
+		big_recs++;
+		return;
+	}
 	memset(rec, 0, sizeof(rec));
 	pl[0] = op == 0 ? 3 : 2;		/* route del, route set */
 	put_be32(pl + 1, BIG_ADDR(k));
@@ -340,8 +344,9 @@ big_put(uint32_t k, int op)
 /*
  * A journal written from outside: every prefix set in a scrambled
  * order, some set again or deleted right after, so that the order of
- * replay matters; record bad has a wrong CRC.  Records straddle every
- * megabyte boundary of the file.
+ * replay matters; record bad has a wrong CRC and ends the file, as a
+ * write a crash cut short would.  Records straddle every megabyte
+ * boundary of the file.
  */
 static void
 write_big_journal(int bad)
@@ -387,9 +392,8 @@ big_expected(int *routes)
 }
 
 /*
- * A journal larger than the loader's buffer, its first bad record deep
- * in it: every record before it is applied, in order, and none after
- * it, though the loader reads ahead.  The snapshot rtm compacts it into
+ * A journal larger than the loader's buffer, its bad last record deep
+ * in it: every record before it is applied, in order.  The snapshot rtm compacts it into
  * is in address order (restarts insert sequentially) and loads the same
  * table.
  */
@@ -458,6 +462,57 @@ test_unreadable_state_refused(void)
 	if (rc != 1)
 		fprintf(stderr, "[rtm exited %d: %s] ", rc, err);
 	rmdir(tu_path("rtm.state"));
+}
+
+/*
+ * A bad record with good ones after it is damage in the middle of the
+ * journal, not a write a crash cut short: rtm refuses to start and
+ * leaves the journal as it is, saying where, instead of cutting off the
+ * acknowledged changes that follow.  Cut as it suggests, it starts.
+ */
+static void
+test_damaged_journal_refused(void)
+{
+	char		*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
+		    tu_dir, TU_S("-s"), TU_S(tu_path("rtm.state")), NULL };
+	char		*before, *after;
+	long long	 at = -1;
+	struct stat	 st;
+	const char	*p;
+	FILE		*f;
+	pid_t		 pid = start();
+	int		 rc;
+
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(admin("route add 10.0.%d.0/24 dev eth0", i), 0);
+	crash(pid);
+	/* Record 2 of 3 (35 bytes each): one payload byte flipped. */
+	f = fopen(tu_path("rtm.state.journal"), "r+");
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT(fseek(f, 35 + 20, SEEK_SET) == 0);
+	rc = fgetc(f);
+	CU_ASSERT(fseek(f, 35 + 20, SEEK_SET) == 0);
+	fputc(rc ^ 0x40, f);
+	fclose(f);
+	CU_ASSERT_FATAL(stat(tu_path("rtm.state.journal"), &st) == 0);
+	before = tu_slurp(tu_path("rtm.state.journal"));
+	rc = tu_run(argv, NULL, out, sizeof(out), err, sizeof(err), 5000);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT((p = strstr(err, "not a torn tail")) != NULL);
+	CU_ASSERT((p = strstr(err, "truncate -s ")) != NULL &&
+	    sscanf(p, "truncate -s %lld", &at) == 1 && at == 35);
+	after = tu_slurp(tu_path("rtm.state.journal"));
+	CU_ASSERT(before != NULL && after != NULL &&
+	    memcmp(before, after, (size_t)st.st_size) == 0);
+	free(before);
+	free(after);
+	if (rc != 1)
+		fprintf(stderr, "[rtm exited %d: %s] ", rc, err);
+	CU_ASSERT_FATAL(truncate(tu_path("rtm.state.journal"), at) == 0);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/24 dev eth0\n");
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 }
 
 static void
@@ -605,6 +660,7 @@ static const struct tu_test tests[] = {
 	{ "journal_format_pinned", test_journal_format_pinned },
 	{ "journal_small_disk", test_journal_small_disk },
 	{ "damaged_snapshot_refused", test_damaged_snapshot_refused },
+	{ "damaged_journal_refused", test_damaged_journal_refused },
 	{ "big_journal_and_snapshot", test_big_journal_and_snapshot },
 	{ "unreadable_state_refused", test_unreadable_state_refused },
 	{ "kill_during_batch", test_kill_during_batch },
