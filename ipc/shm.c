@@ -131,6 +131,12 @@ seg_keydir_create(const char *dir)
 		errno = ENOTDIR;
 		return -1;
 	}
+	/* Key files decide which segment a MAC gets: nobody else may
+	 * put or swap one there. */
+	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+		errno = EPERM;
+		return -1;
+	}
 	return 0;
 }
 

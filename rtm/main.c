@@ -121,16 +121,17 @@ default_statefile(struct rtm *env, char *buf, size_t len, int create)
 	return buf;
 }
 
-/* mkdir that tolerates an existing directory; mode applied exactly. */
+/*
+ * mkdir that tolerates an existing directory.  The run directory
+ * (strict) may be root's, but nobody else may write to it; a directory
+ * rtm makes inside it must be rtm's own, and gets mode exactly.
+ */
 static int
 ensure_dir(const char *path, mode_t mode, int strict)
 {
 	struct stat st;
 
-	if (mkdir(path, mode) == 0) {
-		if (chmod(path, mode) == -1)
-			return -1;
-	} else if (errno != EEXIST)
+	if (mkdir(path, mode) == -1 && errno != EEXIST)
 		return -1;
 	if (lstat(path, &st) == -1)
 		return -1;
@@ -138,14 +139,16 @@ ensure_dir(const char *path, mode_t mode, int strict)
 		errno = ENOTDIR;
 		return -1;
 	}
-	if (strict && st.st_uid != geteuid() && st.st_uid != 0) {
+	if (st.st_uid != geteuid() && (!strict || st.st_uid != 0)) {
 		fatalx("%s: owned by uid %u, not by us", path,
 		    (unsigned)st.st_uid);
 	}
-	if (strict && (st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
+	if (strict && (st.st_mode & 022)) {
 		fatalx("%s: group or world writable; refusing to use it "
 		    "(chmod 755 it)", path);
 	}
+	if (!strict && (st.st_mode & 07777) != mode && chmod(path, mode) == -1)
+		return -1;
 	return 0;
 }
 
@@ -186,7 +189,8 @@ lock_instance(struct rtm *env)
 	int		 fd, n;
 
 	join(path, sizeof(path), env->dir, RTM_PIDFILE);
-	if ((fd = open(path, O_RDWR | O_CREAT, 0644)) == -1)
+	/* Never through a link: rtm writes it, perhaps as root. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0644)) == -1)
 		fatal("%s", path);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	memset(&fl, 0, sizeof(fl));

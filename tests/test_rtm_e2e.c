@@ -286,6 +286,75 @@ test_second_instance(void)
 	CU_ASSERT_EQUAL(kill(pid, 0), 0);
 }
 
+/*
+ * Others must not be able to put files where rtm works: a run directory
+ * anyone may write to is refused even when sticky; a link at rtm.pid is
+ * not followed (rtm would write its pid into the target); a peers/ or
+ * keys/ directory rtm does not own is refused, and peers/ gets its mode.
+ */
+static void
+test_run_dir_hazards(void)
+{
+	char		 dir[512];
+	char		*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
+		    dir, TU_S("-s"), TU_S(tu_path("rtm.state")), NULL };
+	struct stat	 st;
+	char		*victim;
+	pid_t		 pid;
+
+	snprintf(dir, sizeof(dir), "%s", tu_path("run"));
+	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0 && chmod(dir, 01777) == 0);
+	CU_ASSERT_EQUAL(tu_run(argv, NULL, out, sizeof(out), err, sizeof(err),
+	    5000), 1);
+	CU_ASSERT(strstr(err, "group or world writable") != NULL);
+
+	CU_ASSERT_FATAL(chmod(dir, 0755) == 0);
+	{
+		FILE *f = fopen(tu_path("victim"), "w");
+
+		CU_ASSERT_FATAL(f != NULL);
+		fputs("secret\n", f);
+		fclose(f);
+	}
+	CU_ASSERT_FATAL(symlink(tu_path("victim"), tu_path("run/rtm.pid")) ==
+	    0);
+	CU_ASSERT_EQUAL(tu_run(argv, NULL, out, sizeof(out), err, sizeof(err),
+	    5000), 1);
+	CU_ASSERT(strstr(err, "rtm.pid") != NULL);
+	victim = tu_slurp(tu_path("victim"));
+	CU_ASSERT(victim != NULL && strcmp(victim, "secret\n") == 0);
+	free(victim);
+	unlink(tu_path("run/rtm.pid"));
+
+	/* peers/ with a wrong mode is mended (rtm owns it). */
+	(void)mkdir(tu_path("run/peers"), 0777);
+	CU_ASSERT_FATAL(chmod(tu_path("run/peers"), 0777) == 0);
+	argv[3] = dir;
+	pid = tu_spawn(argv, tu_path("run.out"), tu_path("run.err"));
+	CU_ASSERT_FATAL(pid > 0);
+	for (int i = 0; i < 200 && stat(tu_path("run/rtm.sock"), &st) == -1;
+	    i++)
+		tu_sleep_ms(10);
+	CU_ASSERT(stat(tu_path("run/peers"), &st) == 0 &&
+	    (st.st_mode & 07777) == 01733);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+
+	/* keys/ owned by someone else (as root: nobody). */
+	if (getuid() == 0) {
+		CU_ASSERT(chown(tu_path("run/keys"), 65534, 65534) == 0);
+		CU_ASSERT_EQUAL(tu_run(argv, NULL, out, sizeof(out), err,
+		    sizeof(err), 5000), 1);
+		CU_ASSERT(strstr(err, "keys") != NULL);
+		CU_ASSERT(chown(tu_path("run/keys"), 0, 0) == 0);
+	}
+	{
+		char *clean[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-C"),
+		    TU_S("-d"), dir, NULL };
+
+		tu_run(clean, NULL, out, sizeof(out), err, sizeof(err), 5000);
+	}
+}
+
 /* Sends a HELLO claiming pid `claim` from peers/client.<pathpid>.sock. */
 static int
 hello_as(uint32_t claim, uint32_t pathpid, uint32_t hdrpid, char *reply,
@@ -626,6 +695,7 @@ static const struct tu_test tests[] = {
 	{ "flush", test_flush },
 	{ "shutdown_leaves_nothing", test_shutdown_leaves_nothing },
 	{ "second_instance", test_second_instance },
+	{ "run_dir_hazards", test_run_dir_hazards },
 	{ "pid_spoof_refused", test_pid_spoof_refused },
 	{ "batch", test_batch },
 	{ "big_batch", test_big_batch },
