@@ -76,6 +76,9 @@ identify(struct rtm *env, const struct msg_header *h,
 	return 0;
 }
 
+/* Refusals logged, from any peer: see log_allow(). */
+static struct log_limit refused;
+
 /* Best effort: tells a refused sender why, without ever blocking. */
 static void
 refuse(struct rtm *env, const struct uds_peer *from, uint8_t chan,
@@ -127,6 +130,7 @@ in_group(gid_t want, uid_t uid, gid_t gid)
 static void
 client_ack(struct rtm *env, struct peer *p, uint64_t seq, uint64_t digest)
 {
+	static struct log_limit mismatch;
 	uint64_t mine;
 	int	 known;
 
@@ -142,7 +146,7 @@ client_ack(struct rtm *env, struct peer *p, uint64_t seq, uint64_t digest)
 	p->digest_ok = known && mine == digest;
 	if (seq >= p->last_sent_seq && p->state == MSG_CS_SYNCING)
 		p->state = MSG_CS_LAGGING;
-	if (!p->digest_ok && seq == env->seq)
+	if (!p->digest_ok && seq == env->seq && log_allow(&mismatch))
 		log_warnx("client %d: digest mismatch at seq %llu",
 		    (int)p->pid, (unsigned long long)seq);
 }
@@ -195,9 +199,10 @@ client_dgram(struct rtm *env, const struct msg_header *h,
 		}
 		/* FALLTHROUGH */
 	default:
-		log_warnx("refused datagram from pid %u (%s): %s",
-		    (unsigned)h->pid, from->path[0] ? from->path : "unbound",
-		    why);
+		if (log_allow(&refused))
+			log_warnx("refused datagram from pid %u (%s): %s",
+			    (unsigned)h->pid,
+			    from->path[0] ? from->path : "unbound", why);
 		refuse(env, from, MSG_CHAN_NOTIFY, MSG_ST_PERM, why);
 		return;
 	}
@@ -584,8 +589,9 @@ admin_dgram(struct rtm *env, const struct msg_header *h,
 		return;
 	}
 	if (known != 0) {
-		log_warnx("refused admin datagram from pid %u: %s",
-		    (unsigned)h->pid, why);
+		if (log_allow(&refused))
+			log_warnx("refused admin datagram from pid %u: %s",
+			    (unsigned)h->pid, why);
 		refuse(env, from, MSG_CHAN_REPLY, MSG_ST_PERM, why);
 		return;
 	}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "os.h"
 #include "rtm.h"
 
 static int	log_foreground = 1;
@@ -134,4 +135,25 @@ fatalx(const char *fmt, ...)
 	vlog(LOG_CRIT, fmt, ap, NULL);
 	va_end(ap);
 	exit(1);
+}
+
+int
+log_allow(struct log_limit *l)
+{
+	unsigned long long now = os_now_ns();
+
+	if (l->since == 0 || now - l->since >= LOG_WINDOW_S * 1000000000ULL) {
+		if (l->dropped > 0)
+			log_warnx("%lu more like the next were not logged in "
+			    "%d s", l->dropped, LOG_WINDOW_S);
+		l->since = now;
+		l->n = 0;
+		l->dropped = 0;
+	}
+	if (l->n < LOG_BURST) {
+		l->n++;
+		return 1;
+	}
+	l->dropped++;
+	return 0;
 }

@@ -162,6 +162,19 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * What peers can provoke is logged at most LOG_BURST times per
+ * LOG_WINDOW_S seconds from one place: log_allow(&that place's limit)
+ * says whether to log, and first logs how many were left out.
+ */
+#define LOG_BURST	10
+#define LOG_WINDOW_S	10
+struct log_limit {
+	unsigned long long	 since;
+	unsigned		 n;
+	unsigned long		 dropped;
+};
+int	log_allow(struct log_limit *);
 void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...)

@@ -406,6 +406,33 @@ hello_as(uint32_t claim, uint32_t pathpid, uint32_t hdrpid, char *reply,
 	return got;
 }
 
+/*
+ * What a peer provokes is not logged without bound: 50 refused HELLOs
+ * are all refused and counted, but logged 10 times (LOG_BURST).
+ */
+static void
+test_refusals_log_bounded(void)
+{
+	char		 why[300], *log;
+	uint32_t	 victim = (uint32_t)getppid();
+	int		 lines = 0;
+
+	start();
+	if (strcmp(os_backend(), "linux") != 0)
+		return;			/* spoofing is not refused there */
+	for (int i = 0; i < 50; i++)
+		CU_ASSERT_EQUAL(hello_as(victim, victim, victim, why,
+		    sizeof(why)), MSG_ERROR);
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	CU_ASSERT(strstr(out, "refused 50\n") != NULL);
+	log = tu_slurp(tu_path("rtm.err"));
+	CU_ASSERT_FATAL(log != NULL);
+	for (char *p = log; (p = strstr(p, "refused datagram")) != NULL; p++)
+		lines++;
+	CU_ASSERT_EQUAL(lines, 10);
+	free(log);
+}
+
 static void
 test_pid_spoof_refused(void)
 {
@@ -697,6 +724,7 @@ static const struct tu_test tests[] = {
 	{ "second_instance", test_second_instance },
 	{ "run_dir_hazards", test_run_dir_hazards },
 	{ "pid_spoof_refused", test_pid_spoof_refused },
+	{ "refusals_log_bounded", test_refusals_log_bounded },
 	{ "batch", test_batch },
 	{ "big_batch", test_big_batch },
 	{ "json", test_json },
