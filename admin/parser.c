@@ -213,12 +213,21 @@ table_arg(const struct token *table)
  * none; *ambiguous says whether several keywords matched.  Builds no
  * text: this is the path every word of every batch line takes.
  */
+/* A word that empties tables is taken only spelled out ("f" is not). */
+static int
+whole_word_only(const struct token *t)
+{
+	return t->value == MSG_OP_ROUTE_FLUSH || t->value == MSG_OP_ARP_FLUSH ||
+	    t->value == MSG_OP_FLUSH;
+}
+
+/* *ambiguous: 1 for several keywords, 2 for a destructive one cut short. */
 static const struct token *
 token_find(const struct token *table, const char *word, int *ambiguous)
 {
 	const struct token	*t, *found = NULL;
 	size_t			 wlen = strlen(word);
-	int			 nfound = 0;
+	int			 nfound = 0, cut = 0;
 
 	*ambiguous = 0;
 	for (t = table; t->type != TOK_ENDTABLE; t++) {
@@ -230,12 +239,13 @@ token_find(const struct token *table, const char *word, int *ambiguous)
 		if (wlen > 0 && strncmp(t->keyword, word, wlen) == 0) {
 			found = t;
 			nfound++;
+			cut += whole_word_only(t);
 		}
 	}
-	if (nfound == 1)
+	if (nfound == 1 && !cut)
 		return found;
-	if (nfound > 1) {
-		*ambiguous = 1;
+	if (nfound > 0) {
+		*ambiguous = nfound == 1 ? 2 : 1;
 		return NULL;
 	}
 	return table_arg(table);
@@ -251,6 +261,10 @@ mismatch(const struct token *table, int ambiguous, char *err, size_t errlen)
 		return;
 	if (!ambiguous && !table_has(table, TOK_KEYWORD)) {
 		snprintf(err, errlen, "extra argument");
+		return;
+	}
+	if (ambiguous == 2) {
+		snprintf(err, errlen, "flush empties tables: spell it out");
 		return;
 	}
 	parse_valid_words(table, valid, sizeof(valid));

@@ -179,7 +179,7 @@ test_text_and_json(void)
 	CU_ASSERT_STRING_EQUAL(out, "[]\n");
 	CU_ASSERT_EQUAL(admin("route show"), 0);
 	CU_ASSERT_STRING_EQUAL(out, "");
-	CU_ASSERT_EQUAL(admin("fl"), 0);
+	CU_ASSERT_EQUAL(admin("flush"), 0);
 	CU_ASSERT_EQUAL(admin("arp show"), 0);
 	CU_ASSERT_STRING_EQUAL(out, "");
 

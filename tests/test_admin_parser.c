@@ -177,14 +177,12 @@ test_prefixes(void)
 		{ "ro sh", MSG_OP_ROUTE_SHOW },
 		{ "r s", MSG_OP_ROUTE_SHOW },
 		{ "a sh", MSG_OP_ARP_SHOW },
-		{ "ar fl", MSG_OP_ARP_FLUSH },
-		{ "fl", MSG_OP_FLUSH },
-		{ "f", MSG_OP_FLUSH },
+		{ "ar flush", MSG_OP_ARP_FLUSH },
 		{ "c", MSG_OP_CLIENTS },
 		{ "cli", MSG_OP_CLIENTS },
 		{ "s", MSG_OP_STATS },
 		{ "stat", MSG_OP_STATS },
-		{ "route f", MSG_OP_ROUTE_FLUSH },
+		{ "r flush", MSG_OP_ROUTE_FLUSH },
 		{ "ro g 1.2.3.4", MSG_OP_ROUTE_GET },
 		{ "ro d 10.0.0.0/8", MSG_OP_ROUTE_DEL },
 		{ "ro ch 10.0.0.0/8 d eth0", MSG_OP_ROUTE_CHANGE },
@@ -208,6 +206,11 @@ test_prefixes(void)
 	CU_ASSERT_EQUAL(req.route.has_gw, 1);
 	CU_ASSERT_EQUAL(req.route.gw, IP(10, 0, 0, 1));
 	CU_ASSERT_STRING_EQUAL(req.route.ifname, "eth0");
+	/* What empties tables is taken only spelled out. */
+	refused("f", "f: flush empties tables: spell it out");
+	refused("fl", "fl: flush empties tables: spell it out");
+	refused("route f", "route f: flush empties tables: spell it out");
+	refused("ar flu", "arp flu: flush empties tables: spell it out");
 	/* Messages quote keywords in full, however they were typed. */
 	refused("ro a 10.0.0.1/8 d eth0", "route add 10.0.0.1/8: host bits set");
 	/* Keywords are case-sensitive, as in ip(8), and never longer. */
@@ -276,10 +279,11 @@ test_grammar_keywords_unique(void)
 		CU_ASSERT_EQUAL(t->type, TOK_KEYWORD);
 		CU_ASSERT_PTR_EQUAL(parse_match(top, t->keyword, err,
 		    sizeof(err)), t);
-		/* Its first letter alone picks it: no ambiguity at the top. */
+		/* Its first letter alone picks it: no ambiguity at the top
+		 * (flush, which empties tables, must be spelled out). */
 		char one[2] = { t->keyword[0], '\0' };
 		CU_ASSERT_PTR_EQUAL(parse_match(top, one, err, sizeof(err)),
-		    t);
+		    strcmp(t->keyword, "flush") == 0 ? NULL : t);
 	}
 }
 

@@ -237,7 +237,7 @@ test_flush(void)
 
 	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
 	CU_ASSERT_EQUAL(admin("arp add 00:1a:2b:3c:4d:5e 192.168.1.10"), 0);
-	CU_ASSERT_EQUAL(admin("fl"), 0);
+	CU_ASSERT_EQUAL(admin("flush"), 0);
 	CU_ASSERT_EQUAL(admin("route show"), 0);
 	CU_ASSERT_STRING_EQUAL(out, "");
 	CU_ASSERT_EQUAL(admin("arp show"), 0);
