@@ -101,6 +101,8 @@ struct output_state {
 	FILE		*fp;
 	uint8_t		 op;		/* request being printed */
 	unsigned long	 n;		/* entries printed for it */
+	int		 batch;		/* -b: one document for all */
+	unsigned long	 docs;		/* requests printed so far */
 };
 
 /* Both formats are fed the same records through this interface. */
@@ -111,6 +113,7 @@ struct admin_output {
 	void	(*client)(struct output_state *, const struct msg_record *);
 	void	(*stat)(struct output_state *, const char *, uint64_t);
 	void	(*end)(struct output_state *);
+	void	(*batch_end)(struct output_state *);	/* -b only */
 };
 
 extern const struct admin_output output_text;

@@ -127,5 +127,6 @@ const struct admin_output output_text = {
 	text_arp,
 	text_client,
 	text_stat,
-	text_end
+	text_end,
+	NULL
 };

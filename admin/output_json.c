@@ -2,7 +2,8 @@
  * output_json.c: rtm-admin -j, the same records as output.c in JSON.
  *
  * A list command prints one array, a get prints the one object, stats
- * prints one object.  Every string is escaped here, whatever its origin:
+ * prints one object; a batch (-b) prints one array of those, so that
+ * its output is one JSON document too.  Every string is escaped here, whatever its origin:
  * an interface name may hold '"' or '\', and text from rtm is untrusted.
  */
 #include <stdio.h>
@@ -64,6 +65,9 @@ element_end(struct output_state *st)
 static void
 json_begin(struct output_state *st, uint8_t op)
 {
+	if (st->batch)
+		fputs(st->docs == 0 ? "[\n" : ",\n", st->fp);
+	st->docs++;
 	st->op = op;
 	st->n = 0;
 	if (is_list(op))
@@ -136,11 +140,19 @@ json_end(struct output_state *st)
 		fputs("}\n", st->fp);
 }
 
+static void
+json_batch_end(struct output_state *st)
+{
+	if (st->docs > 0)
+		fputs("]\n", st->fp);
+}
+
 const struct admin_output output_json = {
 	json_begin,
 	json_route,
 	json_arp,
 	json_client,
 	json_stat,
-	json_end
+	json_end,
+	json_batch_end
 };

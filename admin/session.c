@@ -690,6 +690,7 @@ session_run(const struct session_opts *o, struct admin_cmd *cmd, size_t n)
 	s.cmd = cmd;
 	s.n = n;
 	s.os.fp = o->fp;
+	s.os.batch = o->batch != NULL;
 	s.status = ADMIN_EXIT_OK;
 	if (!interrupted(&s)) {
 		if (session_open(&s) == -1)
@@ -699,6 +700,8 @@ session_run(const struct session_opts *o, struct admin_cmd *cmd, size_t n)
 			goodbye(&s);
 		}
 	}
+	if (s.os.batch && o->out->batch_end != NULL)
+		o->out->batch_end(&s.os);
 	if (fflush(o->fp) == EOF && s.status == ADMIN_EXIT_OK) {
 		if (errno != EPIPE)
 			admin_warn("write");

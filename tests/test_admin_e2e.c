@@ -174,6 +174,16 @@ test_text_and_json(void)
 	CU_ASSERT(strstr(out, "\"arp\":1") != NULL);
 	CU_ASSERT(strcmp(out + strlen(out) - 2, "}\n") == 0);
 
+	/* A batch prints one document: the array of what each printed
+	 * (the add prints nothing). */
+	CU_ASSERT_EQUAL(admin_in("route show 10.0.0.0/8\n", "-j -b -"), 2);
+	CU_ASSERT_EQUAL(admin_in("arp show\nroute add 10.7.0.0/16 dev eth0\n"
+	    "arp show\n", "-j -b -"), 0);
+	CU_ASSERT(strncmp(out, "[\n[\n  {\"mac\":\"00:1a:2b:3c:4d:5e\","
+	    "\"ip\":\"192.168.1.10\"", 46) == 0);
+	CU_ASSERT(strncmp(out, "[\n[\n", 4) == 0 &&
+	    strstr(out, "\n]\n,\n[\n") != NULL &&
+	    strcmp(out + strlen(out) - 4, "]\n]\n") == 0);
 	CU_ASSERT_EQUAL(admin("route flush"), 0);
 	CU_ASSERT_EQUAL(admin("-j route show"), 0);
 	CU_ASSERT_STRING_EQUAL(out, "[]\n");
@@ -278,9 +288,9 @@ test_batch_stop(void)
 	snprintf(want, sizeof(want), "\nrtm-admin: %s:3: route del "
 	    "10.7.0.0/24: no such entry", tu_path("f"));
 	CU_ASSERT(strstr(err, want) != NULL);
-	CU_ASSERT_STRING_EQUAL(out, "[\n  {\"dst\":\"10.0.0.0/24\","
+	CU_ASSERT_STRING_EQUAL(out, "[\n[\n  {\"dst\":\"10.0.0.0/24\","
 	    "\"dev\":\"eth0\"},\n  {\"dst\":\"10.2.0.0/24\",\"dev\":\"eth0\"}\n"
-	    "]\n");
+	    "]\n]\n");
 
 	/* Standard input, and a syntax error on the last line. */
 	CU_ASSERT_EQUAL(admin_in("route flush\narp flush\nroute add "

@@ -782,7 +782,7 @@ test_output_text(void)
 
 	r1 = route(IP(10, 0, 0, 0), 24, IP(10, 0, 0, 1), "eth0");
 	r2 = route(IP(10, 0, 0, 0), 8, 0, "eth1");
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	o->begin(&st, MSG_OP_ROUTE_SHOW);
 	o->route(&st, &r1);
 	o->route(&st, &r2);
@@ -793,7 +793,7 @@ test_output_text(void)
 
 	/* The key as ipcs shows it, negative keys included. */
 	a = arp(IP(192, 168, 1, 10), 0x0001abcd, 12345);
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	o->begin(&st, MSG_OP_ARP_GET);
 	o->arp(&st, &a);
 	a = arp(IP(10, 0, 0, 1), -2, 0);
@@ -805,7 +805,7 @@ test_output_text(void)
 	    "00:1a:2b:3c:4d:5e 10.0.0.1 key 0xfffffffe shmid 0\n");
 
 	c = client(4242, MSG_CS_IN_SYNC);
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	o->begin(&st, MSG_OP_CLIENTS);
 	o->client(&st, &c);
 	o->end(&st);
@@ -830,7 +830,7 @@ test_output_text(void)
 		    msg_client_state_name(MSG_CS_IN_SYNC));
 	}
 
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	o->begin(&st, MSG_OP_STATS);
 	o->stat(&st, "routes", 3);
 	o->stat(&st, "bad\033name", 18446744073709551615ull);
@@ -850,7 +850,7 @@ test_output_json(void)
 
 	r1 = route(IP(10, 0, 0, 0), 24, IP(10, 0, 0, 1), "eth0");
 	r2 = route(IP(10, 0, 0, 0), 8, 0, "e\"t\\h");
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	o->begin(&st, MSG_OP_ROUTE_SHOW);
 	o->route(&st, &r1);
 	o->route(&st, &r2);
@@ -862,14 +862,14 @@ test_output_json(void)
 	    "]\n");
 
 	/* An empty list is still an array. */
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	o->begin(&st, MSG_OP_ARP_SHOW);
 	o->end(&st);
 	fclose(st.fp);
 	CU_ASSERT_STRING_EQUAL(obuf, "[]\n");
 
 	/* A get prints the one object, not an array. */
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	o->begin(&st, MSG_OP_ROUTE_GET);
 	o->route(&st, &r2);
 	o->end(&st);
@@ -878,7 +878,7 @@ test_output_json(void)
 	    "{\"dst\":\"10.0.0.0/8\",\"dev\":\"e\\\"t\\\\h\"}\n");
 
 	a = arp(IP(192, 168, 1, 10), 0x0001abcd, 12345);
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	o->begin(&st, MSG_OP_ARP_GET);
 	o->arp(&st, &a);
 	o->end(&st);
@@ -887,7 +887,7 @@ test_output_json(void)
 	    "\"ip\":\"192.168.1.10\",\"key\":\"0x0001abcd\",\"shmid\":12345}\n");
 
 	c = client(7, MSG_CS_LAGGING);
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	o->begin(&st, MSG_OP_CLIENTS);
 	o->client(&st, &c);
 	o->end(&st);
@@ -897,7 +897,7 @@ test_output_json(void)
 	    msg_client_state_name(MSG_CS_LAGGING));
 	CU_ASSERT_STRING_EQUAL(obuf, want);
 
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	o->begin(&st, MSG_OP_STATS);
 	o->stat(&st, "routes", 3);
 	o->stat(&st, "arp", 0);
@@ -906,11 +906,24 @@ test_output_json(void)
 	CU_ASSERT_STRING_EQUAL(obuf, "{\"routes\":3,\"arp\":0}\n");
 
 	/* Control and non-ASCII bytes never reach the output raw. */
-	st.fp = out_open();
+	st = (struct output_state){ .fp = out_open() };
 	json_string(st.fp, "a\"b\\c\n\t\001\177\303\251/");
 	fclose(st.fp);
 	CU_ASSERT_STRING_EQUAL(obuf,
 	    "\"a\\\"b\\\\c\\n\\t\\u0001\\u007f\\u00c3\\u00a9/\"");
+	/* A batch (-b): one array of the documents. */
+	st = (struct output_state){ .fp = out_open(), .batch = 1 };
+	o->begin(&st, MSG_OP_ROUTE_SHOW);
+	o->route(&st, &r1);
+	o->end(&st);
+	o->begin(&st, MSG_OP_STATS);
+	o->stat(&st, "routes", 3);
+	o->end(&st);
+	o->batch_end(&st);
+	fclose(st.fp);
+	CU_ASSERT_STRING_EQUAL(obuf, "[\n[\n  {\"dst\":\"10.0.0.0/24\","
+	    "\"gateway\":\"10.0.0.1\",\"dev\":\"eth0\"}\n]\n,\n"
+	    "{\"routes\":3}\n]\n");
 }
 
 static void
