@@ -948,10 +948,18 @@ persist_open(struct rtm *env, const char *path)
 int
 persist_check(struct rtm *env, const char *path)
 {
-	char jpath[PATH_MAX + 16];
+	char		 jpath[PATH_MAX + 16];
+	struct stat	 st;
 
 	crc_init();
 	snprintf(jpath, sizeof(jpath), "%s.journal", path);
+	/* A mistyped path must not pass for an empty state. */
+	if (stat(path, &st) == -1 && errno == ENOENT &&
+	    stat(jpath, &st) == -1 && errno == ENOENT) {
+		log_warnx("%s: no such state file (nor its journal); rtm "
+		    "would start with empty tables there", path);
+		return -1;
+	}
 	env->dry = 1;
 	env->loading = 1;
 	if (load_file(env, path, 1, NULL, NULL) == -1 ||

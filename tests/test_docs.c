@@ -1384,6 +1384,16 @@ test_check_and_clean_as_documented(void)
 	CU_ASSERT_FATAL(first_quoted(nbody, nform, sizeof(nform)));
 	CU_ASSERT_FATAL(first_quoted(cbody, cform, sizeof(cform)));
 
+	/* No state at all is refused: a mistyped path must not pass. */
+	CU_ASSERT_EQUAL(run(check), 1);
+	CU_ASSERT(strstr(err, "no such state file") != NULL);
+	/* An empty journal is an empty state. */
+	{
+		FILE *f = fopen(tu_path("empty.state.journal"), "w");
+
+		CU_ASSERT_FATAL(f != NULL);
+		fclose(f);
+	}
 	CU_ASSERT_EQUAL(run(check), 0);
 	if (!some_line_matches(nform, err))
 		fprintf(stderr, "\nrtm -n printed \"%s\", documented as "
