@@ -517,8 +517,15 @@ wait_for(struct session *s, long long ms)
 	int		 npfd = 1, r;
 
 	if (left == 0) {
+		long	 owner = uds_foreign_owner(s->rtm_path);
+
 		admin_warnx("no reply from rtm within %d s",
 		    (s->o->timeout_ms + 999) / 1000);
+		if (owner != -1)
+			admin_warnx("rtm runs as uid %ld, which cannot write "
+			    "to a socket of uid %ld: run this as uid %ld or "
+			    "as root, or rtm as root", owner,
+			    (long)geteuid(), owner);
 		session_over(s, ADMIN_EXIT_FAIL);
 		return;
 	}

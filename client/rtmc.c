@@ -1096,7 +1096,14 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 		}
 		if ((now = now_ns()) >= end) {
 			errno = ETIMEDOUT;
-			if (h->st.datagrams == 0)
+			if (h->st.datagrams == 0 &&
+			    uds_foreign_owner(h->rtm_path) != -1)
+				seterr(err, errlen, "rtm at %s runs as uid %ld, "
+				    "which cannot write to a socket of uid %ld: "
+				    "no answer within %d ms", h->rtm_path,
+				    uds_foreign_owner(h->rtm_path),
+				    (long)geteuid(), timeout_ms);
+			else if (h->st.datagrams == 0)
 				seterr(err, errlen, "cannot reach rtm at %s: "
 				    "no answer within %d ms", h->rtm_path,
 				    timeout_ms);

@@ -260,6 +260,16 @@ uds_connect(const char *path)
 	return fd;
 }
 
+long
+uds_foreign_owner(const char *path)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1 || st.st_uid == 0 || st.st_uid == geteuid())
+		return -1;
+	return (long)st.st_uid;
+}
+
 int
 uds_connect_owned(const char *path, uid_t uid)
 {

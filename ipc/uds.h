@@ -56,6 +56,13 @@ int	uds_connect(const char *path);
 int	uds_connect_owned(const char *path, uid_t uid);
 int	uds_sendto_owned(int fd, const char *path, uid_t uid, const void *buf,
 	    size_t len);
+/*
+ * The uid owning the socket at path when a process of that uid cannot
+ * write to a socket this process binds mode 0600 (it is neither root
+ * nor this process's uid): a daemon of that uid cannot answer us.  -1
+ * when it can, or when that cannot be told.
+ */
+long	uds_foreign_owner(const char *path);
 /* 1 when something is bound and receiving at path, else 0. */
 int	uds_alive(const char *path);
 /* Sets SO_SNDBUF/SO_RCVBUF as far as the system allows (best effort;

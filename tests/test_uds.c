@@ -323,6 +323,29 @@ test_bind_mode(void)
 	xclose(b);
 }
 
+/*
+ * Whose socket a daemon's is, when that owner could not answer a socket
+ * of ours (mode 0600): neither root nor us.  Changing owners needs root.
+ */
+static void
+test_foreign_owner(void)
+{
+	const char	*p = tu_path("owned.sock");
+	int		 fd = uds_bind(p, 0600);
+
+	CU_ASSERT_FATAL(fd != -1);
+	CU_ASSERT_EQUAL(uds_foreign_owner(p), -1);	/* ours */
+	CU_ASSERT_EQUAL(uds_foreign_owner(tu_path("none.sock")), -1);
+	if (geteuid() == 0) {
+		CU_ASSERT(chown(p, 65534, 65534) == 0);
+		CU_ASSERT_EQUAL(uds_foreign_owner(p), 65534);
+		CU_ASSERT(chown(p, 0, 0) == 0);
+		CU_ASSERT_EQUAL(uds_foreign_owner(p), -1);	/* root's */
+	}
+	close(fd);
+	unlink(p);
+}
+
 static void
 test_alive(void)
 {
@@ -731,6 +754,7 @@ static const struct tu_test uds_tests[] = {
 	{ "bind_names", test_bind_names },
 	{ "bind_mode", test_bind_mode },
 	{ "alive", test_alive },
+	{ "foreign_owner", test_foreign_owner },
 	{ "full", test_full },
 	{ "gone_connected", test_gone_connected },
 	{ "gone_sendto", test_gone_sendto },
