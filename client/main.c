@@ -36,7 +36,7 @@ usage(FILE *f)
 "                     read from shared memory), and leaves\n"
 "  monitor            prints the mirror as \"add\" lines, then \"sync\",\n"
 "                     then one line per change as it is applied, until\n"
-"                     SIGINT or SIGTERM (exit 0):\n"
+"                     SIGINT, SIGTERM or SIGHUP (exit 0):\n"
 "                       route add|change|del ROUTE\n"
 "                       arp add|change MAC IP, arp del MAC (IP is read\n"
 "                       from the segment when the line is printed; \"-\"\n"
@@ -66,9 +66,16 @@ usage(FILE *f)
 static void
 out_line(const char *s)
 {
+	if (out_failed)
+		return;
 	if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF ||
-	    fflush(stdout) == EOF)
+	    fflush(stdout) == EOF) {
 		out_failed = 1;
+		/* A reader that went away (EPIPE) needs no telling. */
+		if (errno != EPIPE)
+			fprintf(stderr, "rtm-client: write: %s\n",
+			    strerror(errno));
+	}
 }
 
 /* Appends s as a JSON string; interface names may hold '"' or '\'. */
@@ -343,8 +350,11 @@ term_install(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
+	/* SIGHUP too: a closed terminal ends a monitor cleanly, so its
+	 * socket goes and rtm hears goodbye. */
 	if (sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGTERM, &sa, NULL) == -1)
+	    sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1)
 		return -1;
 	return 0;
 }

@@ -573,15 +573,35 @@ test_clients_converge(void)
 	CU_ASSERT_STRING_EQUAL(out, got);
 	free(got);
 	free(want);
+	/* Output that cannot be written fails, saying why. */
+	if (access("/dev/full", W_OK) == 0) {
+		char	*argv[] = { (char *)(uintptr_t)tu_bin("client/rtm-client"),
+		    (char *)(uintptr_t)"-d", tu_dir, (char *)(uintptr_t)"show",
+		    NULL };
+		pid_t	 pid = tu_spawn(argv, "/dev/full", tu_path("full.err"));
+		int	 status = tu_reap(pid, WAIT_MS);
+		char	*e = tu_slurp(tu_path("full.err"));
 
-	/* SIGTERM: clean exit, goodbye. */
+		CU_ASSERT(status != -1 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 1);
+		CU_ASSERT(e != NULL && strstr(e, "rtm-client: write: ") != NULL);
+		free(e);
+	}
+
+	/* SIGTERM, SIGINT, SIGHUP (a closed terminal): clean exit,
+	 * goodbye, socket gone. */
 	for (int i = 0; i < NMON; i++) {
-		int status;
+		static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+		char	 sock[UDS_PATH_MAX + 1];
+		int	 status;
 
-		CU_ASSERT(kill(mon[i], SIGTERM) == 0);
+		snprintf(sock, sizeof(sock), "%s/peers/client.%ld.sock",
+		    tu_dir, (long)mon[i]);
+		CU_ASSERT(kill(mon[i], sigs[i % 3]) == 0);
 		status = tu_reap(mon[i], WAIT_MS);
 		CU_ASSERT(status != -1 && WIFEXITED(status) &&
 		    WEXITSTATUS(status) == 0);
+		CU_ASSERT(access(sock, F_OK) == -1);
 	}
 	close_handle();
 }
