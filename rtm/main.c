@@ -226,6 +226,8 @@ cleanup_dir(struct rtm *env)
 	unsigned	 segs = 0, socks = 0;
 	int		 fd;
 
+	if (access(env->dir, F_OK) == -1)
+		fatal("-C: %s", env->dir);	/* a typo: not "removed 0" */
 	join(path, sizeof(path), env->dir, RTM_PIDFILE);
 	if ((fd = open(path, O_RDWR)) != -1) {
 		memset(&fl, 0, sizeof(fl));
@@ -538,6 +540,15 @@ main(int argc, char *argv[])
 		}
 	}
 	if (optind != argc) {
+		fprintf(stderr, "rtm: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	/* -C cleans up and nothing else: another mode with it is a slip. */
+	if (clean && (check || statefile != NULL || group != NULL ||
+	    env.foreground)) {
+		fprintf(stderr, "rtm: -C takes only -d (and -l, -v)\n");
 		usage(stderr);
 		return 2;
 	}

@@ -642,6 +642,21 @@ test_cleanup_after_crash(void)
 	CU_ASSERT_EQUAL(tu_run(clean, NULL, out, sizeof(out), err, sizeof(err),
 	    5000), 1);
 	CU_ASSERT(strstr(err, "running") != NULL);
+	/* A slip is not a cleanup: -C with another mode, or a missing
+	 * directory, does nothing and says so. */
+	{
+		char *mixed[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-C"),
+		    TU_S("-n"), TU_S("-d"), tu_dir, NULL };
+		char *typo[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-C"),
+		    TU_S("-d"), TU_S(tu_path("no/such/dir")), NULL };
+
+		CU_ASSERT_EQUAL(tu_run(mixed, NULL, out, sizeof(out), err,
+		    sizeof(err), 5000), 2);
+		CU_ASSERT(strstr(err, "-C takes only -d") != NULL);
+		CU_ASSERT_EQUAL(tu_run(typo, NULL, out, sizeof(out), err,
+		    sizeof(err), 5000), 1);
+		CU_ASSERT(strstr(err, "No such file or directory") != NULL);
+	}
 	CU_ASSERT(shmctl(shmid, IPC_STAT, &tu_shm_ds) == 0 || errno != EINVAL);
 	crash(pid);
 	CU_ASSERT_EQUAL(tu_run(clean, NULL, out, sizeof(out), err, sizeof(err),
