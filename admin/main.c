@@ -134,6 +134,13 @@ main(int argc, char *argv[])
 			p = "-h";
 		else if (strcmp(p, "--version") == 0)
 			p = "-V";
+		else if (p[1] == '-' || strncmp(p, "-forc", 5) == 0) {
+			/* A long option: name what was typed, not one
+			 * of its letters. */
+			snprintf(msg, sizeof(msg), "unknown option %.40s%s", p,
+			    strlen(p) > 40 ? "..." : "");
+			usage_error(msg);
+		}
 		/* Single-letter flags, clustered as getopt(3) does. */
 		for (p++; *p != '\0'; p++) {
 			switch (*p) {
@@ -150,6 +157,8 @@ main(int argc, char *argv[])
 				dflag = optval(argc, argv, &i, p, 'd');
 				break;
 			case 'b':
+				if (bflag != NULL)
+					usage_error("-b given twice");
 				bflag = optval(argc, argv, &i, p, 'b');
 				break;
 			default:

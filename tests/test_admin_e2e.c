@@ -780,6 +780,15 @@ test_usage(void)
 	CU_ASSERT_EQUAL(admin("%s", ""), 2);
 	CU_ASSERT(strstr(err, "usage:") != NULL);
 	CU_ASSERT_EQUAL(admin("-b - route show"), 2);
+	/* A bad option is quoted as typed. */
+	CU_ASSERT_EQUAL(admin("--bogus stats"), 2);
+	CU_ASSERT(strstr(err, "unknown option --bogus\n") != NULL);
+	CU_ASSERT_EQUAL(admin("-b - -forcex"), 2);
+	CU_ASSERT(strstr(err, "unknown option -forcex\n") != NULL);
+	CU_ASSERT_EQUAL(admin("-x stats"), 2);
+	CU_ASSERT(strstr(err, "unknown option -x\n") != NULL);
+	CU_ASSERT_EQUAL(admin("-b a -b b"), 2);
+	CU_ASSERT(strstr(err, "-b given twice") != NULL);
 }
 
 static const struct tu_test tests[] = {
