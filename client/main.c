@@ -439,14 +439,64 @@ enum cmd {
 	CMD_ROUTE_GET,
 };
 
+/* "rtm-client: WORDS: why", WORDS the first n words of the command. */
+static int
+bad_command(int n, char *argv[], const char *why)
+{
+	fputs("rtm-client:", stderr);
+	for (int i = 0; i < n; i++)
+		fprintf(stderr, " %s", argv[i]);
+	fprintf(stderr, "%s%s\n", n > 0 ? ": " : " ", why);
+	return -1;
+}
+
+/*
+ * COMMAND words into cmd and its argument; after saying why not, -1 for
+ * a command that is not one, -2 for a bad address in a good one.
+ */
+static int
+parse_command(int argc, char *argv[], enum cmd *cmd, uint8_t *mac,
+    uint32_t *addr)
+{
+	const char	*why = NULL;
+	int		 get;
+
+	if (argc == 0)
+		return bad_command(0, argv, "missing command");
+	if (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "monitor") == 0) {
+		*cmd = argv[0][0] == 's' ? CMD_SHOW : CMD_MONITOR;
+		return argc == 1 ? 0 : bad_command(2, argv, "extra argument");
+	}
+	if (strcmp(argv[0], "arp") != 0 && strcmp(argv[0], "route") != 0)
+		return bad_command(1, argv, "unknown command; valid: show "
+		    "monitor arp route");
+	get = argv[0][0] == 'a';
+	if (argc == 1 || strcmp(argv[1], "get") != 0)
+		return bad_command(argc == 1 ? 1 : 2, argv, argc == 1 ?
+		    "incomplete command; valid: get" :
+		    "unknown command; valid: get");
+	if (argc == 2)
+		return bad_command(2, argv, get ? "missing MAC address" :
+		    "missing address");
+	if (argc > 3)
+		return bad_command(4, argv, "extra argument");
+	*cmd = get ? CMD_ARP_GET : CMD_ROUTE_GET;
+	if (get ? rtmc_mac_parse(argv[2], mac, &why) :
+	    rtmc_ipv4_parse(argv[2], addr, &why)) {
+		bad_command(3, argv, why != NULL ? why : "bad address");
+		return -2;		/* the command is right, its value not */
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct rtmc_opts	 opts;
 	struct rtmc		*h;
-	const char		*dir = NULL, *why = NULL;
+	const char		*dir = NULL;
 	char			 err[RTMC_ERRLEN];
-	enum cmd		 cmd;
+	enum cmd		 cmd = CMD_SHOW;
 	uint8_t			 mac[RTMC_MAC_LEN];
 	uint32_t		 addr = 0;
 	int			 c, sigfd, rc;
@@ -473,34 +523,10 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	if (argc == 1 && strcmp(argv[0], "show") == 0)
-		cmd = CMD_SHOW;
-	else if (argc == 1 && strcmp(argv[0], "monitor") == 0)
-		cmd = CMD_MONITOR;
-	else if (argc == 3 && strcmp(argv[0], "arp") == 0 &&
-	    strcmp(argv[1], "get") == 0) {
-		cmd = CMD_ARP_GET;
-		if (rtmc_mac_parse(argv[2], mac, &why) == -1) {
-			fprintf(stderr, "rtm-client: arp get %s: "
-			    "bad MAC address\n", argv[2]);
-			return EXIT_USAGE;
-		}
-	} else if (argc == 3 && strcmp(argv[0], "route") == 0 &&
-	    strcmp(argv[1], "get") == 0) {
-		cmd = CMD_ROUTE_GET;
-		if (rtmc_ipv4_parse(argv[2], &addr, &why) == -1) {
-			fprintf(stderr, "rtm-client: route get %s: "
-			    "bad IPv4 address\n", argv[2]);
-			return EXIT_USAGE;
-		}
-	} else {
-		if (argc == 0)
-			fprintf(stderr, "rtm-client: missing command\n");
-		else
-			fprintf(stderr, "rtm-client: unknown command: %s%s%s\n",
-			    argv[0], argc > 1 ? " " : "",
-			    argc > 1 ? argv[1] : "");
-		usage(stderr);
+	if ((rc = parse_command(argc, argv, &cmd, mac, &addr)) < 0) {
+		if (rc == -1)
+			fprintf(stderr, "usage: rtm-client [-jhV] [-d DIR] "
+			    "COMMAND (rtm-client -h: the commands)\n");
 		return EXIT_USAGE;
 	}
 

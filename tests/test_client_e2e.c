@@ -1769,8 +1769,32 @@ test_usage(void)
 	CU_ASSERT(strncmp(out, "rtm-client ", 11) == 0);
 	CU_ASSERT(client("%s", "") == 2);
 	CU_ASSERT(client("-x show") == 2);
-	CU_ASSERT(client("show extra") == 2);
-	CU_ASSERT(client("arp get") == 2);
+	/* Each bad command says what is wrong with it, in one line, then
+	 * one line of usage, not the whole help. */
+	static const struct {
+		const char	*cmd, *why;
+	} bad[] = {
+		{ "show extra", "show extra: extra argument" },
+		{ "arp get", "arp get: missing MAC address" },
+		{ "arp get 02:00:00:00:00:01 x",
+		    "arp get 02:00:00:00:00:01 x: extra argument" },
+		{ "route", "route: incomplete command; valid: get" },
+		{ "routes", "routes: unknown command; valid: show monitor "
+		    "arp route" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[160];
+
+		CU_ASSERT(client("%s", bad[i].cmd) == 2);
+		snprintf(want, sizeof(want), "rtm-client: %s\nusage: "
+		    "rtm-client [-jhV] [-d DIR] COMMAND (rtm-client -h: the "
+		    "commands)\n", bad[i].why);
+		CU_ASSERT_STRING_EQUAL(err, want);
+	}
+	/* A bad address in a good command: that is all there is to say. */
+	CU_ASSERT(client("arp get 00:00:00:00:00:00") == 2);
+	CU_ASSERT_STRING_EQUAL(err, "rtm-client: arp get 00:00:00:00:00:00: "
+	    "all-zero MAC address\n");
 	CU_ASSERT(client("route get 1.2.3") == 2);
 	CU_ASSERT_STRING_EQUAL(err,
 	    "rtm-client: route get 1.2.3: bad IPv4 address\n");
