@@ -382,6 +382,13 @@ record(struct session *s, const struct msg_record *rec)
 	uint8_t		 op;
 	int		 r;
 
+	if (rec->type == MSG_GOODBYE) {
+		admin_warnx("rtm is shutting down: %lu of %lu requests "
+		    "answered", (unsigned long)s->next_reply,
+		    (unsigned long)s->n);
+		session_over(s, ADMIN_EXIT_FAIL);
+		return;
+	}
 	if (rec->type == MSG_ERROR) {
 		output_clean(rec->u.error.text, clean, sizeof(clean));
 		admin_warnx("error from rtm: %s%s%s%s",

@@ -473,8 +473,10 @@ notify_goodbye_all(struct rtm *env)
 	rec.type = MSG_GOODBYE;
 	rec.u.goodbye.pid = (uint32_t)env->pid;
 	notify_distribute(env);
+	/* Admins too: one in the middle of a batch stops at once and
+	 * says how far it got, instead of waiting for replies. */
 	for (struct peer *p = env->peers; p; p = p->next) {
-		if (p->kind != PEER_CLIENT || p->gone)
+		if (p->gone)
 			continue;
 		peer_put(env, p, &rec);
 		peer_send(env, p);

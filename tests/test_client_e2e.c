@@ -1512,6 +1512,37 @@ test_admin_replies_bounded(void)
 	unlink(path);
 }
 
+/*
+ * An admin session open when rtm stops hears GOODBYE on its reply
+ * channel (rtm-admin then stops and says how far it got, instead of
+ * waiting out its deadline).
+ */
+static void
+test_admin_told_of_shutdown(void)
+{
+	static uint8_t		 buf[MSG_MAX];
+	char			 path[UDS_PATH_MAX + 1];
+	struct msg_reader	 rd;
+	struct msg_header	 h;
+	struct msg_record	 r;
+	int			 st[MSG_ST_MAX + 1] = { 0 }, fd, bye = 0;
+	ssize_t			 n;
+
+	start_rtm();
+	fd = raw_open(path, sizeof(path));
+	raw_send(fd, MSG_OP_STATS, 1);
+	CU_ASSERT_EQUAL(raw_replies(fd, st, 1, WAIT_MS), 1);
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+	while ((n = uds_recv(fd, buf, sizeof(buf), NULL)) > 0)
+		if (msg_open(&rd, buf, (size_t)n, &h, NULL) == 0 &&
+		    h.chan == MSG_CHAN_REPLY)
+			while (msg_next(&rd, &r) == 1)
+				bye += r.type == MSG_GOODBYE;
+	CU_ASSERT_EQUAL(bye, 1);
+	close(fd);
+	unlink(path);
+}
+
 /* Sockets rtm has open, from /proc (Linux); -1 if it cannot tell. */
 static int
 rtm_fds(void)
@@ -1812,6 +1843,7 @@ static const struct tu_test tests[] = {
 	{ "dump_waits_for_hold", test_dump_waits_for_hold },
 	{ "admin_replies_bounded", test_admin_replies_bounded },
 	{ "idle_admin_forgotten", test_idle_admin_forgotten },
+	{ "admin_told_of_shutdown", test_admin_told_of_shutdown },
 	{ "symlinked_peer_refused", test_symlinked_peer_refused },
 	{ "rtm_killed_and_restarted", test_rtm_killed_and_restarted },
 	{ "monitor_json", test_monitor_json },
