@@ -24,6 +24,7 @@
 #define PEER_PATH_SLACK	26	/* "/peers/client.4294967295.sock" */
 
 static int	sigpipe[2] = { -1, -1 };
+static struct rtm *starting;	/* until the socket serves: see abandon() */
 
 /* dir/name into buf; the run directory's length is checked at start,
  * so overflow here is a bug, not an operator error. */
@@ -178,6 +179,25 @@ rundir_setup(struct rtm *env)
 		fatal("%s", env->peerdir);
 	if (seg_keydir_create(env->dir) == -1)
 		fatal("%s/%s", env->dir, SEG_KEYDIR);
+}
+
+/*
+ * A start that fails once the instance lock is ours (a state that will
+ * not load, a socket that cannot be bound) leaves nothing of its own:
+ * the pid file, and peers/ and keys/ when they are empty.
+ */
+static void
+abandon(void)
+{
+	char path[PATH_MAX];
+
+	if (starting == NULL)
+		return;
+	join(path, sizeof(path), starting->dir, RTM_PIDFILE);
+	(void)unlink(path);
+	(void)rmdir(starting->peerdir);
+	join(path, sizeof(path), starting->dir, SEG_KEYDIR);
+	(void)rmdir(path);
 }
 
 /* The pid file doubles as the instance lock: held while rtm lives. */
@@ -584,6 +604,8 @@ main(int argc, char *argv[])
 		ready = daemonize();
 	rundir_setup(&env);
 	lockfd = lock_instance(&env);
+	starting = &env;
+	atexit(abandon);
 	signals_setup();
 	env.pid = getpid();
 	os_random(&env.instance, sizeof(env.instance));
@@ -603,6 +625,7 @@ main(int argc, char *argv[])
 	    (long)getpid(), os_backend());
 	if (!env.foreground)
 		log_init(0, verbose);
+	starting = NULL;
 	daemon_ready(ready);
 
 	loop(&env);

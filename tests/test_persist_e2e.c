@@ -461,6 +461,10 @@ test_unreadable_state_refused(void)
 	CU_ASSERT(strstr(err, "nothing was discarded") != NULL);
 	if (rc != 1)
 		fprintf(stderr, "[rtm exited %d: %s] ", rc, err);
+	/* The failed start left nothing of its own behind. */
+	CU_ASSERT(access(tu_path("rtm.pid"), F_OK) == -1);
+	CU_ASSERT(access(tu_path("peers"), F_OK) == -1);
+	CU_ASSERT(access(tu_path("keys"), F_OK) == -1);
 	rmdir(tu_path("rtm.state"));
 }
 
