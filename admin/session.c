@@ -176,7 +176,19 @@ unreachable(const struct session *s, int err)
 {
 	errno = err;
 	admin_warn("cannot reach rtm at %s", s->rtm_path);
-	admin_warnx("is rtm running? start it with: rtm -d %s", s->o->dir);
+	/* Starting a second rtm is the advice only when none answers
+	 * there: a refusal is about rights, and a user's default run
+	 * directory is not the system one. */
+	if (err == EACCES || err == EPERM)
+		admin_warnx("this user may not reach that rtm: run as root "
+		    "or as rtm's user");
+	else if (geteuid() != 0 && strcmp(s->o->dir, "/var/run/rtm") != 0 &&
+	    access("/var/run/rtm/rtm.sock", F_OK) == 0)
+		admin_warnx("the system's rtm is at /var/run/rtm: use -d "
+		    "/var/run/rtm");
+	else
+		admin_warnx("is rtm running? start it with: rtm -d %s",
+		    s->o->dir);
 }
 
 /* "FILE:LINE: " for a batch command, "" otherwise. */
