@@ -147,14 +147,19 @@ seg_keydir_create(const char *dir)
  * put there makes open return instead of hanging.
  */
 static int
-keyfile_check(const char *path, int create)
+keyfile_check(const char *path, int create, int *created)
 {
 	struct stat	 st;
-	int		 fd, save;
+	int		 fd, save, flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+			    O_CLOEXEC;
 
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
-	    (create ? O_CREAT : 0), 0644);
-	if (fd == -1)
+	*created = 0;
+	/* Exclusive first, to know whether a failure must take it back. */
+	if (create && (fd = open(path, flags | O_CREAT | O_EXCL, 0644)) != -1)
+		*created = 1;
+	else if (create && errno != EEXIST)
+		return -1;
+	else if ((fd = open(path, flags)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1) {
 		save = errno;
@@ -201,18 +206,15 @@ seg_store_ip(struct seg_header *h, uint32_t nip)
 	atomic_store_explicit(&h->gen, odd + 1u, memory_order_release);
 }
 
-int
-seg_create(const char *dir, const struct addr_mac *mac, uint32_t ip,
+/* The segment and its set at the first free key of key file path. */
+static int
+seg_make(const char *path, const struct addr_mac *mac, uint32_t ip,
     mode_t mode, uint64_t instance, struct seg *out)
 {
-	char			 path[PATH_MAX];
 	struct seg_header	*h;
 	key_t			 key;
 	int			 proj, semid, shmid, save;
 
-	if (seg_keypath(path, sizeof(path), dir, mac) == -1 ||
-	    seg_keydir_create(dir) == -1 || keyfile_check(path, 1) == -1)
-		return -1;
 	for (proj = 1; proj <= SEG_PROBE_MAX; proj++) {
 		if ((key = ftok(path, proj)) == (key_t)-1)
 			return -1;
@@ -268,16 +270,59 @@ seg_create(const char *dir, const struct addr_mac *mac, uint32_t ip,
 }
 
 int
+seg_create(const char *dir, const struct addr_mac *mac, uint32_t ip,
+    mode_t mode, uint64_t instance, struct seg *out)
+{
+	char	 path[PATH_MAX];
+	int	 made, save;
+
+	if (seg_keypath(path, sizeof(path), dir, mac) == -1 ||
+	    seg_keydir_create(dir) == -1 || keyfile_check(path, 1, &made) == -1)
+		return -1;
+	if (seg_make(path, mac, ip, mode, instance, out) == 0)
+		return 0;
+	/* Nothing partial stays: a key file made for nothing goes. */
+	save = errno;
+	if (made)
+		(void)unlink(path);
+	errno = save;
+	return -1;
+}
+
+/*
+ * Objects made and owned by this user.  Anyone may create a segment or
+ * a set at a key (keys are public), so a valid header proves nothing:
+ * adopting or removing someone else's object would hand them what our
+ * readers read, or destroy theirs.
+ */
+static int
+shm_is_ours(const struct shmid_ds *st)
+{
+	return st->shm_perm.cuid == geteuid() && st->shm_perm.uid == geteuid();
+}
+
+static int
+sem_is_ours(int semid)
+{
+	struct semid_ds		 st;
+	union seg_semarg	 arg;
+
+	arg.buf = &st;
+	return semctl(semid, 0, IPC_STAT, arg) == 0 &&
+	    st.sem_perm.cuid == geteuid() && st.sem_perm.uid == geteuid();
+}
+
+int
 seg_adopt(const char *dir, const struct addr_mac *mac, struct seg *out)
 {
 	char			 path[PATH_MAX];
 	struct shmid_ds		 st;
 	struct seg_header	*h;
 	key_t			 key;
-	int			 proj, shmid, semid, save;
+	int			 proj, shmid, semid, save, made;
 
 	if (seg_keypath(path, sizeof(path), dir, mac) == -1 ||
-	    keyfile_check(path, 0) == -1)
+	    keyfile_check(path, 0, &made) == -1)
 		return -1;
 	for (proj = 1; proj <= SEG_PROBE_MAX; proj++) {
 		if ((key = ftok(path, proj)) == (key_t)-1)
@@ -288,7 +333,7 @@ seg_adopt(const char *dir, const struct addr_mac *mac, struct seg *out)
 		if ((shmid = shmget(key, 0, 0)) == -1)
 			continue;
 		if (shmctl(shmid, IPC_STAT, &st) == -1 ||
-		    st.shm_segsz < SEG_SIZE)
+		    st.shm_segsz < SEG_SIZE || !shm_is_ours(&st))
 			continue;
 		if ((h = shmat(shmid, NULL, 0)) == (void *)-1)
 			continue;
@@ -302,6 +347,10 @@ seg_adopt(const char *dir, const struct addr_mac *mac, struct seg *out)
 		 */
 		if ((semid = semlock_get(key)) == -1 && errno == ENOENT)
 			semid = semlock_create(key, st.shm_perm.mode & 0600);
+		else if (semid != -1 && !sem_is_ours(semid)) {
+			semid = -1;	/* our segment, someone's lock */
+			errno = EPERM;
+		}
 		if (semid == -1) {
 			save = errno;
 			(void)shmdt(h);
@@ -482,7 +531,8 @@ sweep_key(key_t key, const struct addr_mac *mac)
 		return semlock_remove(semid) == -1 && errno != EINVAL &&
 		    errno != EIDRM ? -1 : 0;
 	}
-	if (shmctl(shmid, IPC_STAT, &st) == -1 || st.shm_segsz < SEG_SIZE)
+	if (shmctl(shmid, IPC_STAT, &st) == -1 || st.shm_segsz < SEG_SIZE ||
+	    st.shm_perm.cuid != geteuid())
 		return 0;
 	if ((h = shmat(shmid, NULL, SHM_RDONLY)) == (void *)-1)
 		return 0;
@@ -501,7 +551,7 @@ sweep_key(key_t key, const struct addr_mac *mac)
 	 * remnant, whose ownership is only inferred, ask for the orphan
 	 * signature too.
 	 */
-	if ((semid = semlock_get(key)) != -1 &&
+	if ((semid = semlock_get(key)) != -1 && sem_is_ours(semid) &&
 	    (!remnant || sem_is_orphan(semid)) &&
 	    semlock_remove(semid) == -1 && errno != EINVAL && errno != EIDRM)
 		return -1;

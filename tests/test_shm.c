@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -992,6 +993,73 @@ out:
 		CU_ASSERT(key_free(fkey));
 }
 
+/*
+ * Keys are public: anyone may put a segment with a valid header, and a
+ * set, at one of ours.  Creation steps over that key; adoption after a
+ * crash, and the sweep, take only objects this user made, so the
+ * foreign ones are neither read by our clients nor removed.  (Another
+ * uid makes them: root only.)
+ */
+static void
+test_foreign_not_adopted(void)
+{
+	struct seg	 s, ad;
+	struct shmid_ds	 ds;
+	key_t		 k1 = IPC_PRIVATE;
+	unsigned	 removed = 0;
+	int		 fshm, fsem, st;
+	pid_t		 pid;
+
+	if (geteuid() != 0)
+		return;
+	seg_init(&s);
+	seg_init(&ad);
+	REQUIRE(seg_keydir_create(tu_dir) == 0);
+	REQUIRE(touch(keyfile(&mac_a)) == 0);
+	k1 = key_of(&mac_a, 1);
+	if ((pid = fork()) == 0) {
+		struct seg_header	*h;
+		int			 id;
+
+		if (setgid(65534) == -1 || setuid(65534) == -1 ||
+		    semget(k1, 1, IPC_CREAT | IPC_EXCL | 0666) == -1 ||
+		    (id = shmget(k1, SEG_SIZE, IPC_CREAT | IPC_EXCL |
+		    0666)) == -1 || (h = shmat(id, NULL, 0)) == (void *)-1)
+			_exit(1);
+		h->version = SEG_VERSION;
+		h->size = SEG_SIZE;
+		memcpy(h->mac, mac_a.b, ADDR_MAC_LEN);
+		h->proj = 1;
+		atomic_store(&h->ip, htonl(0x06060606));
+		h->magic = SEG_MAGIC;
+		_exit(0);
+	}
+	REQUIRE(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0);
+	fshm = shmget(k1, 0, 0);
+	fsem = semget(k1, 0, 0);
+	CU_ASSERT(fshm != -1 && fsem != -1);
+	if (seg_create(tu_dir, &mac_a, 0x0a000001, 0644, 1, &s) == 0) {
+		CU_ASSERT_EQUAL(s.proj, 2);
+		/* As after a crash: found again, ours, not theirs. */
+		CU_ASSERT(seg_adopt(tu_dir, &mac_a, &ad) == 0 &&
+		    ad.proj == 2 && ad.shmid == s.shmid);
+		if (ad.hdr != NULL)
+			(void)shmdt(ad.hdr);
+		(void)shmdt(s.hdr);
+	} else
+		CU_FAIL("seg_create");
+	CU_ASSERT(seg_sweep(tu_dir, &removed) == 0 && removed == 1);
+	CU_ASSERT(shmctl(fshm, IPC_STAT, &ds) == 0);	/* theirs stays */
+	CU_ASSERT(semctl(fsem, 0, GETVAL) != -1);
+out:
+	/* Root may remove them; nobody else's sweep would. */
+	if (k1 != IPC_PRIVATE && (fshm = shmget(k1, 0, 0)) != -1)
+		(void)shmctl(fshm, IPC_RMID, NULL);
+	if (k1 != IPC_PRIVATE && (fsem = semget(k1, 0, 0)) != -1)
+		(void)semctl(fsem, 0, IPC_RMID);
+}
+
 static const struct tu_test shm_tests[] = {
 	{ "keypath", test_keypath },
 	{ "keydir", test_keydir },
@@ -1007,6 +1075,7 @@ static const struct tu_test shm_tests[] = {
 	{ "stopped_reader", test_stopped_reader },
 	{ "missing_semaphore", test_missing_semaphore },
 	{ "sweep", test_sweep },
+	{ "foreign_not_adopted", test_foreign_not_adopted },
 	{ NULL, NULL }
 };
 
