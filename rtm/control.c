@@ -6,6 +6,7 @@
  * is acted upon, and its sender is identified from the kernel's
  * credentials, never from what the datagram claims.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -78,6 +79,26 @@ identify(struct rtm *env, const struct msg_header *h,
 
 /* Refusals logged, from any peer: see log_allow(). */
 static struct log_limit refused;
+
+/*
+ * Descriptors kept for admins and for rtm's own files: a client costs
+ * two (its socket, its pidfd), and clients, which anyone may start,
+ * must not be able to take the last ones and lock root's rtm-admin out.
+ */
+#define RTM_FD_RESERVE	64
+
+static int
+client_room(const struct rtm *env)
+{
+	static rlim_t	 lim;
+	struct rlimit	 rl;
+
+	if (lim == 0)
+		lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1u << 20;
+	return 2 * (rlim_t)env->nclients + env->nadmins + RTM_FD_RESERVE + 2 <=
+	    lim;
+}
 
 /* Best effort: tells a refused sender why, without ever blocking. */
 static void
@@ -221,6 +242,17 @@ client_dgram(struct rtm *env, const struct msg_header *h,
 				env->stats.clients_gone++;
 				peer_free(env, p);
 				p = NULL;
+			}
+			if (p == NULL && !client_room(env)) {
+				if (log_allow(&refused))
+					log_warnx("client %d refused: %u clients "
+					    "use the descriptors rtm may give "
+					    "them (raise its ulimit -n)",
+					    (int)s.pid, env->nclients);
+				refuse(env, from, MSG_CHAN_NOTIFY, MSG_ST_BUSY,
+				    "too many clients: rtm is out of file "
+				    "descriptors for them");
+				return;
 			}
 			if (p == NULL) {
 				struct uds_peer who = *from;

@@ -2,6 +2,7 @@
  * main.c: rtm, the routing table manager daemon: options, the run
  * directory, single-instance locking, daemonizing, and the poll loop.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -600,6 +601,16 @@ main(int argc, char *argv[])
 		return ch;
 	}
 
+	/* Every client takes descriptors: as many as the hard limit lets. */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	if (!env.foreground)
 		ready = daemonize();
 	rundir_setup(&env);

@@ -1543,6 +1543,62 @@ test_admin_told_of_shutdown(void)
 	unlink(path);
 }
 
+static int
+rtm_answers(void *arg)
+{
+	(void)arg;
+	return admin("stats") == 0;
+}
+
+static int
+monitors_done(void *arg)
+{
+	int	*n = arg, done = 0;
+
+	for (int i = 0; i < n[0]; i++) {
+		char	*e = monitor_errors(i), *o = monitor_output(i);
+
+		done += (e != NULL && strstr(e, "too many clients") != NULL) ||
+		    (o != NULL && strstr(o, "sync\n") != NULL);
+		free(e);
+		free(o);
+	}
+	n[1] = done;
+	return done == n[0];
+}
+
+/*
+ * Clients, which anyone may start, cannot take the descriptors rtm
+ * keeps for admins and its own files: with its limit at 120 (prlimit),
+ * the clients past its room are refused "too many clients", and
+ * rtm-admin still gets in.
+ */
+static void
+test_clients_cannot_starve_admins(void)
+{
+	char	*argv[] = { TU_S("/usr/bin/prlimit"), TU_S("--nofile=120"),
+		    TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"), tu_dir,
+		    TU_S("-s"), TU_S(tu_path("rtm.state")), NULL };
+	int	 n[2] = { 40, 0 }, refused = 0;
+
+	if (access(argv[0], X_OK) != 0)
+		return;
+	rtm_pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"));
+	CU_ASSERT_FATAL(rtm_pid > 0);
+	CU_ASSERT_FATAL(tu_wait_until(rtm_answers, NULL, WAIT_MS));
+	for (int i = 0; i < n[0]; i++)
+		spawn_monitor(i, 0);
+	CU_ASSERT(tu_wait_until(monitors_done, n, 3 * WAIT_MS));
+	for (int i = 0; i < n[0]; i++) {
+		char *e = monitor_errors(i);
+
+		refused += e != NULL && strstr(e, "too many clients") != NULL;
+		free(e);
+	}
+	CU_ASSERT(refused > 0 && refused < n[0]);
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+}
+
 /* Sockets rtm has open, from /proc (Linux); -1 if it cannot tell. */
 static int
 rtm_fds(void)
@@ -1844,6 +1900,7 @@ static const struct tu_test tests[] = {
 	{ "admin_replies_bounded", test_admin_replies_bounded },
 	{ "idle_admin_forgotten", test_idle_admin_forgotten },
 	{ "admin_told_of_shutdown", test_admin_told_of_shutdown },
+	{ "clients_cannot_starve_admins", test_clients_cannot_starve_admins },
 	{ "symlinked_peer_refused", test_symlinked_peer_refused },
 	{ "rtm_killed_and_restarted", test_rtm_killed_and_restarted },
 	{ "monitor_json", test_monitor_json },
