@@ -1342,14 +1342,17 @@ rtm_ticks(void)
 	return (long)(ut + st);
 }
 
+/* The run directory raw sessions use: tu_dir unless a test says. */
+static const char *raw_dir;
+
 /* An admin session on the wire, at peers/admin.PID.sock; its socket. */
 static int
 raw_open(char *path, size_t size)
 {
 	int	 fd;
 
-	snprintf(path, size, "%s/peers/admin.%ld.sock", tu_dir,
-	    (long)getpid());
+	snprintf(path, size, "%s/peers/admin.%ld.sock",
+	    raw_dir != NULL ? raw_dir : tu_dir, (long)getpid());
 	fd = uds_bind(path, 0600);
 	CU_ASSERT_FATAL(fd != -1);
 	return fd;
@@ -1382,6 +1385,7 @@ static void
 raw_send(int fd, uint8_t op, int n)
 {
 	static uint8_t		 buf[MSG_MAX];
+	char			 rtm_sock[UDS_PATH_MAX + 1];
 	struct msg_record	 r;
 	struct msg_writer	 w;
 
@@ -1396,8 +1400,9 @@ raw_send(int fd, uint8_t op, int n)
 		strcpy(r.u.admin.route.ifname, "eth0");
 		CU_ASSERT_FATAL(msg_put(&w, &r) == 0);
 	}
-	CU_ASSERT_FATAL(uds_sendto(fd, tu_path("rtm.sock"), buf,
-	    msg_finish(&w)) == 0);
+	snprintf(rtm_sock, sizeof(rtm_sock), "%s/rtm.sock",
+	    raw_dir != NULL ? raw_dir : tu_dir);
+	CU_ASSERT_FATAL(uds_sendto(fd, rtm_sock, buf, msg_finish(&w)) == 0);
 }
 
 /*
@@ -1615,6 +1620,13 @@ rtm_fds(void)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	return n;
+}
+
+static int
+fds_at_least(void *arg)
+{
+	tu_sleep_ms(20);
+	return rtm_fds() >= *(int *)arg;
 }
 
 static int
@@ -1887,6 +1899,87 @@ test_usage(void)
 	    "rtm-client: route get 1.2.3: bad IPv4 address\n");
 }
 
+/*
+ * A user other than root and rtm's own holds at most 16 admin sessions
+ * (RTM_ADMIN_SESSIONS): 24 quiet sessions of nobody's leave rtm with at
+ * most 16 sockets for them, the idlest making room for the next.  As
+ * root only, in a run directory nobody can reach (under /dev/shm).
+ */
+static void
+test_admin_sessions_per_user(void)
+{
+	char	 dir[] = "/dev/shm/rtm-test.XXXXXX", state[600];
+	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
+		    dir, TU_S("-s"), state, NULL };
+	pid_t	 kids[24];
+	int	 base, most = 0, n = 0;
+
+	if (geteuid() != 0 || mkdtemp(dir) == NULL)
+		return;
+	(void)chmod(dir, 0755);
+	snprintf(state, sizeof(state), "%s", tu_path("rtm.state"));
+	rtm_pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"));
+	for (int i = 0; i < 500 && access(dir, F_OK) == 0; i++) {
+		char sock[600];
+
+		snprintf(sock, sizeof(sock), "%s/rtm.sock", dir);
+		if (access(sock, F_OK) == 0)
+			break;
+		tu_sleep_ms(10);
+	}
+	base = rtm_fds();
+	raw_dir = dir;
+	for (n = 0; n < 24; n++) {
+		if ((kids[n] = fork()) == 0) {
+			char	 path[UDS_PATH_MAX + 1];
+			int	 st[MSG_ST_MAX + 1] = { 0 }, fd;
+
+			if (setgid(65534) == -1 || setuid(65534) == -1)
+				_exit(1);
+			fd = raw_open(path, sizeof(path));
+			raw_send(fd, MSG_OP_STATS, 1);
+			raw_replies(fd, st, 1, WAIT_MS);
+			pause();
+			_exit(0);
+		}
+		if (kids[n] == -1)
+			break;
+		tu_sleep_ms(20);	/* one after the other: idlest first */
+		if (rtm_fds() - base > most)
+			most = rtm_fds() - base;
+	}
+	raw_dir = NULL;
+	/* However slow rtm is (valgrind), it gets to 16 and stays. */
+	{
+		int want = base + 16;
+
+		CU_ASSERT(tu_wait_until(fds_at_least, &want, WAIT_MS));
+	}
+	for (int i = 0; i < 20; i++) {
+		tu_sleep_ms(10);
+		if (rtm_fds() - base > most)
+			most = rtm_fds() - base;
+	}
+	/* 17 at most: a registration holds one descriptor for a moment. */
+	CU_ASSERT(base > 0 && most >= 16 && most <= 17);
+	if (most > 16)
+		fprintf(stderr, "[%d sessions held] ", most);
+	for (int i = 0; i < n; i++) {
+		kill(kids[i], SIGKILL);
+		tu_reap(kids[i], WAIT_MS);
+	}
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+	{
+		char	*clean[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-C"),
+		    TU_S("-d"), dir, NULL };
+		char	 rm[700];
+
+		tu_run(clean, NULL, out, sizeof(out), err, sizeof(err), 5000);
+		snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+		(void)system(rm);
+	}
+}
+
 static const struct tu_test tests[] = {
 	{ "clients_converge", test_clients_converge },
 	{ "late_client_and_lookups", test_late_client_and_lookups },
@@ -1899,6 +1992,7 @@ static const struct tu_test tests[] = {
 	{ "dump_waits_for_hold", test_dump_waits_for_hold },
 	{ "admin_replies_bounded", test_admin_replies_bounded },
 	{ "idle_admin_forgotten", test_idle_admin_forgotten },
+	{ "admin_sessions_per_user", test_admin_sessions_per_user },
 	{ "admin_told_of_shutdown", test_admin_told_of_shutdown },
 	{ "clients_cannot_starve_admins", test_clients_cannot_starve_admins },
 	{ "symlinked_peer_refused", test_symlinked_peer_refused },
