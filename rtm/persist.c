@@ -291,6 +291,25 @@ journal_zero_to(struct persist *ps, uint64_t size)
 	return 0;
 }
 
+/* The payload length of a journal record of type t; 0 for none. */
+static uint32_t
+p_len(uint8_t t)
+{
+	switch (t) {
+	case P_ROUTE_SET:
+		return P_ROUTE_LEN;
+	case P_ROUTE_DEL:
+		return 6;
+	case P_ARP_SET:
+		return 11;
+	case P_ARP_DEL:
+		return 7;
+	case P_FLUSH:
+		return 2;
+	}
+	return 0;
+}
+
 /*
  * Applies one record to the tables.  The same code replays journals and
  * loads snapshots; -1 with *why for a record that cannot be right.
@@ -304,12 +323,10 @@ apply(struct rtm *env, const uint8_t *p, size_t len, const char **why)
 	uint16_t		 st;
 
 	*why = "bad record";
-	if (len == 0)
+	if (len == 0 || len != p_len(p[0]))
 		return -1;
 	switch (p[0]) {
 	case P_ROUTE_SET:
-		if (len != P_ROUTE_LEN)
-			return -1;
 		memset(&r, 0, sizeof(r));
 		r.dst.addr = get32(p + 1);
 		r.dst.len = p[5];
@@ -319,8 +336,6 @@ apply(struct rtm *env, const uint8_t *p, size_t len, const char **why)
 		r.ifname[ADDR_IFNAMSIZ - 1] = '\0';
 		return state_route_set(env, &r, RTABLE_REPLACE, &st, why);
 	case P_ROUTE_DEL:
-		if (len != 6)
-			return -1;
 		dst.addr = get32(p + 1);
 		dst.len = p[5];
 		if (addr_prefix_valid(&dst, why) == -1)
@@ -328,21 +343,17 @@ apply(struct rtm *env, const uint8_t *p, size_t len, const char **why)
 		state_route_del(env, &dst, &st, why);	/* absent is fine */
 		return 0;
 	case P_ARP_SET:
-		if (len != 11)
-			return -1;
 		memcpy(mac.b, p + 1, ADDR_MAC_LEN);
 		return state_arp_set(env, &mac, get32(p + 7), RTABLE_REPLACE,
 		    &st, why);
 	case P_ARP_DEL:
-		if (len != 7)
-			return -1;
 		memcpy(mac.b, p + 1, ADDR_MAC_LEN);
 		if (addr_mac_valid(&mac, why) == -1)
 			return -1;
 		state_arp_del(env, &mac, &st, why);
 		return 0;
 	case P_FLUSH:
-		if (len != 2 || p[1] < MSG_FLUSH_ROUTE || p[1] > MSG_FLUSH_ALL)
+		if (p[1] < MSG_FLUSH_ROUTE || p[1] > MSG_FLUSH_ALL)
 			return -1;
 		state_flush(env, p[1]);
 		return 0;
@@ -478,8 +489,8 @@ rd_hint(struct rtm *env, const struct rd_rec *rec)
 {
 	struct addr_prefix	 dst;
 
-	if ((rec->p[0] != P_ROUTE_SET || rec->len != P_ROUTE_LEN) &&
-	    (rec->p[0] != P_ROUTE_DEL || rec->len != 6))
+	if ((rec->p[0] != P_ROUTE_SET && rec->p[0] != P_ROUTE_DEL) ||
+	    rec->len != p_len(rec->p[0]))
 		return;
 	dst.addr = get32(rec->p + 1);
 	dst.len = rec->p[5];
@@ -526,25 +537,6 @@ reserve(struct rtm *env, const struct reader *r, uint32_t routes)
 		return;
 	most = (uint64_t)sb.st_size / (8 + P_ROUTE_LEN);
 	(void)rtable_reserve(env->routes, routes < most ? routes : most);
-}
-
-/* The payload length of a journal record of type t; 0 for none. */
-static uint32_t
-p_len(uint8_t t)
-{
-	switch (t) {
-	case P_ROUTE_SET:
-		return P_ROUTE_LEN;
-	case P_ROUTE_DEL:
-		return 6;
-	case P_ARP_SET:
-		return 11;
-	case P_ARP_DEL:
-		return 7;
-	case P_FLUSH:
-		return 2;
-	}
-	return 0;
 }
 
 /*
