@@ -144,7 +144,8 @@ seg_keydir_create(const char *dir)
  * Checks (and with create, makes) the key file.  Only a regular file
  * will do: ftok() follows symlinks, and a planted link would point our
  * keys at whatever its target's inode yields.  O_NONBLOCK so that a FIFO
- * put there makes open return instead of hanging.
+ * put there makes open return instead of hanging.  With create,
+ * *created says whether this call made it.
  */
 static int
 keyfile_check(const char *path, int create, int *created)
@@ -153,7 +154,8 @@ keyfile_check(const char *path, int create, int *created)
 	int		 fd, save, flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
 			    O_CLOEXEC;
 
-	*created = 0;
+	if (created != NULL)
+		*created = 0;
 	/* Exclusive first, to know whether a failure must take it back. */
 	if (create && (fd = open(path, flags | O_CREAT | O_EXCL, 0644)) != -1)
 		*created = 1;
@@ -319,10 +321,10 @@ seg_adopt(const char *dir, const struct addr_mac *mac, struct seg *out)
 	struct shmid_ds		 st;
 	struct seg_header	*h;
 	key_t			 key;
-	int			 proj, shmid, semid, save, made;
+	int			 proj, shmid, semid, save;
 
 	if (seg_keypath(path, sizeof(path), dir, mac) == -1 ||
-	    keyfile_check(path, 0, &made) == -1)
+	    keyfile_check(path, 0, NULL) == -1)
 		return -1;
 	for (proj = 1; proj <= SEG_PROBE_MAX; proj++) {
 		if ((key = ftok(path, proj)) == (key_t)-1)
@@ -532,7 +534,7 @@ sweep_key(key_t key, const struct addr_mac *mac)
 		    errno != EIDRM ? -1 : 0;
 	}
 	if (shmctl(shmid, IPC_STAT, &st) == -1 || st.shm_segsz < SEG_SIZE ||
-	    st.shm_perm.cuid != geteuid())
+	    !shm_is_ours(&st))
 		return 0;
 	if ((h = shmat(shmid, NULL, SHM_RDONLY)) == (void *)-1)
 		return 0;
