@@ -3,8 +3,9 @@
  *
  * A list command prints one array, a get prints the one object, stats
  * prints one object; a batch (-b) prints one array of those, so that
- * its output is one JSON document too.  Every string is escaped here, whatever its origin:
- * an interface name may hold '"' or '\', and text from rtm is untrusted.
+ * its output is one JSON document too.  Every string is escaped here,
+ * whatever its origin: an interface name may hold '"' or '\', and text
+ * from rtm is untrusted.
  */
 #include <stdio.h>
 

@@ -1095,13 +1095,15 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 			goto fail;
 		}
 		if ((now = now_ns()) >= end) {
+			/* Before errno is set: the owner's stat() may fail. */
+			long owner = h->st.datagrams == 0 ?
+			    uds_foreign_owner(h->rtm_path) : -1;
+
 			errno = ETIMEDOUT;
-			if (h->st.datagrams == 0 &&
-			    uds_foreign_owner(h->rtm_path) != -1)
+			if (owner != -1)
 				seterr(err, errlen, "rtm at %s runs as uid %ld, "
 				    "which cannot write to a socket of uid %ld: "
-				    "no answer within %d ms", h->rtm_path,
-				    uds_foreign_owner(h->rtm_path),
+				    "no answer within %d ms", h->rtm_path, owner,
 				    (long)geteuid(), timeout_ms);
 			else if (h->st.datagrams == 0)
 				seterr(err, errlen, "cannot reach rtm at %s: "
