@@ -51,6 +51,15 @@ if [ -n "$leaks" ]; then
 	broken="$broken ipc-leak"
 	failed=$((failed + 1))
 fi
+
+# CI shows the end of the log: say again there what failed and why.
+for b in $broken; do
+	o="$root/${b%%(*}.out"
+	[ -f "$o" ] || continue
+	echo "--- ${b%%(*}: failures"
+	grep -E -A3 'had failures:|\.\.\.FAILED|no result after|==[0-9]+== [A-Z]' \
+	    "$o" | head -n 40
+done
 rm -rf "$root"
 
 [ -n "$broken" ] && echo "FAILED:$broken"
