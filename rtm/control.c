@@ -421,15 +421,9 @@ reply_stats(struct reply_ctx *c)
 static int
 reply_room(struct rtm *env, const struct peer *p, uint8_t op)
 {
-	static size_t	 one, all;
-	size_t		 need = 256;
+	size_t	 one = env->lim.admin_queue_max;
+	size_t	 all = env->lim.admins_queue_max, need = 256;
 
-	if (one == 0) {
-		one = rtm_tunable("RTM_ADMIN_QUEUE_MAX", RTM_ADMIN_QUEUE_MAX,
-		    64u << 10, 1u << 30);
-		all = rtm_tunable("RTM_ADMINS_QUEUE_MAX",
-		    RTM_ADMINS_QUEUE_MAX, 64u << 10, 1u << 30);
-	}
 	if (op == MSG_OP_ROUTE_SHOW)
 		need += rtable_count(env->routes) * RTM_REPLY_REC;
 	else if (op == MSG_OP_ARP_SHOW)

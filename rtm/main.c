@@ -370,17 +370,13 @@ shutdown_all(struct rtm *env, int lockfd)
 static void
 reap_peers(struct rtm *env, unsigned long long now)
 {
-	static unsigned long long idle;
 	struct peer *p, *next;
 
-	if (idle == 0)
-		idle = rtm_tunable("RTM_ADMIN_IDLE_MS", RTM_ADMIN_IDLE_MS,
-		    10, 3600000) * 1000000ULL;
 	for (p = env->peers; p; p = next) {
 		next = p->next;
 		/* An admin that left without goodbye, or idles. */
 		if (p->kind == PEER_ADMIN && p->qlen == 0 && p->open == NULL &&
-		    now - p->last_ns > idle)
+		    now - p->last_ns > env->lim.admin_idle_ns)
 			p->gone = 1;
 		if (!p->gone)
 			continue;
@@ -611,6 +607,7 @@ main(int argc, char *argv[])
 			(void)setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
+	limits_read(&env.lim);	/* a bad value is reported on stderr */
 	if (!env.foreground)
 		ready = daemonize();
 	rundir_setup(&env);

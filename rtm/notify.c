@@ -175,11 +175,7 @@ notify_release(struct rtm *env)
 void
 notify_bulk_count(struct rtm *env, struct peer *p)
 {
-	static size_t	 min;
-
-	if (min == 0)
-		min = rtm_tunable("RTM_BULK_MIN", RTM_BULK_MIN, 1, 1u << 30);
-	if (!p->bulk && ++p->changes < min)
+	if (!p->bulk && ++p->changes < env->lim.bulk_min)
 		return;
 	p->bulk = 1;
 	/* Stamped by notify_hold_check() at the end of the turn: a
@@ -421,7 +417,7 @@ notify_dump(struct rtm *env, struct peer *p)
 		bytes += env->dump[i]->len;
 	}
 	/* The dump may be large; the bound is on what comes after it. */
-	p->qlimit = peer_queue_max() + bytes;
+	p->qlimit = env->lim.queue_max + bytes;
 	p->last_sent_seq = env->seq;
 	/*
 	 * Every other client waiting for a dump gets this one now, rather

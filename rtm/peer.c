@@ -84,12 +84,9 @@ dgram_finish(struct dgram *d)
 	msg_finish(&w);
 }
 
-/*
- * A size rtm reads from its environment once, for tests and tuning:
- * def unless $name is a decimal number in [min, max] (else a warning).
- */
-size_t
-rtm_tunable(const char *name, size_t def, size_t min, size_t max)
+/* def unless $name is a decimal number in [min, max] (else a warning). */
+static size_t
+tunable(const char *name, size_t def, size_t min, size_t max)
 {
 	const char	*s;
 	char		*end;
@@ -106,19 +103,22 @@ rtm_tunable(const char *name, size_t def, size_t min, size_t max)
 }
 
 /*
- * How far a client may fall behind before its queue is dropped for a
- * dump: RTM_QUEUE_MAX bytes, or $RTM_QUEUE_MAX (64 KiB .. 1 GiB) when
- * set, which lets tests reach the overflow with a small burst.
+ * Small values let tests reach each bound with a small burst: a client
+ * that falls RTM_QUEUE_MAX behind, an admin that leaves replies unread,
+ * a bulk batch, an idle admin session.
  */
-size_t
-peer_queue_max(void)
+void
+limits_read(struct rtm_limits *lim)
 {
-	static size_t	 max;
-
-	if (max == 0)
-		max = rtm_tunable("RTM_QUEUE_MAX", RTM_QUEUE_MAX, 64u << 10,
-		    1u << 30);
-	return max;
+	lim->queue_max = tunable("RTM_QUEUE_MAX", RTM_QUEUE_MAX, 64u << 10,
+	    1u << 30);
+	lim->admin_queue_max = tunable("RTM_ADMIN_QUEUE_MAX",
+	    RTM_ADMIN_QUEUE_MAX, 64u << 10, 1u << 30);
+	lim->admins_queue_max = tunable("RTM_ADMINS_QUEUE_MAX",
+	    RTM_ADMINS_QUEUE_MAX, 64u << 10, 1u << 30);
+	lim->bulk_min = tunable("RTM_BULK_MIN", RTM_BULK_MIN, 1, 1u << 30);
+	lim->admin_idle_ns = tunable("RTM_ADMIN_IDLE_MS", RTM_ADMIN_IDLE_MS,
+	    10, 3600000) * 1000000ULL;
 }
 
 struct peer *
@@ -149,7 +149,7 @@ peer_new(struct rtm *env, enum peer_kind kind, const char *path,
 	p->uid = from->uid;
 	p->gid = from->gid;
 	p->proc = -1;
-	p->qlimit = kind == PEER_ADMIN ? RTM_ADMIN_QUEUE_MAX : peer_queue_max();
+	p->qlimit = env->lim.queue_max;	/* clients; see reply_room() */
 	p->state = MSG_CS_SYNCING;
 	p->last_ns = os_now_ns();
 	if (kind == PEER_CLIENT) {

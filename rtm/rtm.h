@@ -107,6 +107,18 @@ struct arp_entry {
 	uint32_t	 ip;		/* host order; the segment has the same */
 };
 
+/*
+ * Limits tests and tuning may set in rtm's environment: read once, at
+ * start, where a bad value is reported (and its default used).
+ */
+struct rtm_limits {
+	size_t		 queue_max;	/* $RTM_QUEUE_MAX */
+	size_t		 admin_queue_max; /* $RTM_ADMIN_QUEUE_MAX */
+	size_t		 admins_queue_max; /* $RTM_ADMINS_QUEUE_MAX */
+	size_t		 bulk_min;	/* $RTM_BULK_MIN */
+	unsigned long long admin_idle_ns; /* $RTM_ADMIN_IDLE_MS */
+};
+
 struct rtm {
 	char		 dir[PATH_MAX];
 	char		 sockpath[UDS_PATH_MAX + 1];
@@ -117,6 +129,7 @@ struct rtm {
 	gid_t		 admin_gid;	/* -g GROUP, or (gid_t)-1 */
 	int		 sock;
 	int		 foreground;
+	struct rtm_limits lim;
 
 	/* The tables. */
 	struct rtable	*routes;
@@ -219,8 +232,7 @@ int	peer_put(struct rtm *, struct peer *, const struct msg_record *);
 void	peer_enqueue(struct rtm *, struct peer *, struct dgram *);
 void	peer_send(struct rtm *, struct peer *);
 void	peer_drop_queue(struct rtm *, struct peer *);
-size_t	peer_queue_max(void);
-size_t	rtm_tunable(const char *name, size_t def, size_t min, size_t max);
+void	limits_read(struct rtm_limits *);
 void	peer_header(struct rtm *, uint8_t chan, struct msg_header *);
 struct dgram *dgram_new(struct rtm *, uint8_t chan);
 int	dgram_put(struct dgram *, const struct msg_record *);

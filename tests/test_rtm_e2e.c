@@ -31,7 +31,6 @@ static struct shmid_ds tu_shm_ds;	/* for IPC_STAT existence checks */
 static char	out[1 << 20];
 static char	err[8192];
 
-/* Runs rtm-admin -d tu_dir with the words of cmd; returns exit status. */
 /* rtm-admin -d tu_dir with the words of the command, input on stdin. */
 #define admin_in(input, ...) \
 	tu_admin((input), out, sizeof(out), err, sizeof(err), 20000, \
@@ -433,6 +432,31 @@ test_refusals_log_bounded(void)
 	free(log);
 }
 
+/*
+ * A bad limit in rtm's environment is reported when rtm starts, where
+ * whoever started it sees it, not later when the first peer happens to
+ * need that limit; the default is used.
+ */
+static void
+test_bad_limit_reported_at_start(void)
+{
+	char	*log;
+
+	setenv("RTM_QUEUE_MAX", "16M", 1);
+	setenv("RTM_ADMIN_IDLE_MS", "5", 1);
+	start();
+	unsetenv("RTM_QUEUE_MAX");
+	unsetenv("RTM_ADMIN_IDLE_MS");
+	log = tu_slurp(tu_path("rtm.err"));
+	CU_ASSERT_FATAL(log != NULL);
+	CU_ASSERT(strstr(log, "RTM_QUEUE_MAX=16M: not 65536..1073741824; "
+	    "using 16777216") != NULL);
+	CU_ASSERT(strstr(log, "RTM_ADMIN_IDLE_MS=5: not 10..3600000; "
+	    "using 60000") != NULL);
+	free(log);
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+}
+
 static void
 test_pid_spoof_refused(void)
 {
@@ -725,6 +749,7 @@ static const struct tu_test tests[] = {
 	{ "run_dir_hazards", test_run_dir_hazards },
 	{ "pid_spoof_refused", test_pid_spoof_refused },
 	{ "refusals_log_bounded", test_refusals_log_bounded },
+	{ "bad_limit_reported_at_start", test_bad_limit_reported_at_start },
 	{ "batch", test_batch },
 	{ "big_batch", test_big_batch },
 	{ "json", test_json },
