@@ -325,6 +325,29 @@ said_words(int n, char *const argv[], char *buf, size_t len)
 }
 
 /*
+ * Whether word is an option keyword argv[0..n-1] already gave, as in
+ * "route add P dev a dev b": options are the keywords after the first
+ * argument (the words before it name the command).
+ */
+static int
+given_before(int n, char *const argv[], const char *word)
+{
+	const struct token	*table = t_main, *t;
+	int			 ambiguous, options = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((t = token_find(table, argv[i], &ambiguous)) == NULL)
+			break;		/* cannot happen: they parsed */
+		if (t->type != TOK_KEYWORD)
+			options = 1;
+		else if (options && strcmp(t->keyword, word) == 0)
+			return 1;
+		table = t->next;
+	}
+	return 0;
+}
+
+/*
  * err = "<said> <word>: <why>", said being argv[0..n-1] (said or word
  * may be empty).
  */
@@ -402,7 +425,10 @@ parse_command(int argc, char *const argv[], struct msg_admin_req *req,
 	memset(req, 0, sizeof(*req));
 	for (i = 0; i < argc; i++) {
 		if ((t = token_find(table, argv[i], &ambiguous)) == NULL) {
-			mismatch(table, ambiguous, why, sizeof(why));
+			if (!ambiguous && given_before(i, argv, argv[i]))
+				snprintf(why, sizeof(why), "given twice");
+			else
+				mismatch(table, ambiguous, why, sizeof(why));
 			return fail(err, errlen, i, argv, argv[i], why);
 		}
 		if (t->type == TOK_KEYWORD) {

@@ -414,13 +414,16 @@ test_missing_and_extra(void)
 	    "arp del 00:11:22:33:44:55 1.2.3.4: extra argument");
 	refused("arp add 00:11:22:33:44:55 1.2.3.4 5.6.7.8",
 	    "arp add 00:11:22:33:44:55 1.2.3.4 5.6.7.8: extra argument");
+	/* An option given twice is named so, not as an unknown word. */
 	refused("route add 10.0.0.0/24 via 10.0.0.1 dev eth0 via 10.0.0.2",
-	    "route add 10.0.0.0/24 via 10.0.0.1 dev eth0 via: extra argument");
+	    "route add 10.0.0.0/24 via 10.0.0.1 dev eth0 via: given twice");
 	refused("route add 10.0.0.0/24 dev eth0 dev eth1",
-	    "route add 10.0.0.0/24 dev eth0 dev: unknown keyword; valid: via");
+	    "route add 10.0.0.0/24 dev eth0 dev: given twice");
 	refused("route add 10.0.0.0/24 via 10.0.0.1 via 10.0.0.2 dev eth0",
-	    "route add 10.0.0.0/24 via 10.0.0.1 via: unknown keyword; "
-	    "valid: dev");
+	    "route add 10.0.0.0/24 via 10.0.0.1 via: given twice");
+	/* Command words are no options. */
+	refused("route add 10.0.0.0/24 add", "route add 10.0.0.0/24 add: "
+	    "unknown keyword; valid: via dev");
 }
 
 /* What the user typed is quoted back, but never raw. */
