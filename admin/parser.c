@@ -379,12 +379,9 @@ parse_arg(const struct token *t, const char *w, struct msg_admin_req *req,
 	case TOK_ADDRESS:
 		return addr_ipv4_parse(w, &req->addr, why);
 	case TOK_GATEWAY:
-		if (addr_ipv4_parse(w, &req->route.gw, why) == -1)
+		if (addr_ipv4_parse(w, &req->route.gw, why) == -1 ||
+		    addr_gateway_check(req->route.gw, why) == -1)
 			return -1;
-		if (req->route.gw == 0) {
-			*why = "zero gateway address";
-			return -1;
-		}
 		req->route.has_gw = 1;
 		return 0;
 	case TOK_IFNAME:

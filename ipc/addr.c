@@ -302,6 +302,18 @@ addr_ifname_check(const char *s, const char **why)
 }
 
 int
+addr_gateway_check(uint32_t gw, const char **why)
+{
+	if (gw == 0)
+		return fail(why, "zero gateway address");
+	if (gw == 0xffffffffu)
+		return fail(why, "broadcast gateway address");
+	if ((gw >> 28) == 0xe)
+		return fail(why, "multicast gateway address");
+	return 0;
+}
+
+int
 addr_route_valid(const struct addr_route *r, const char **why)
 {
 	if (r == NULL)

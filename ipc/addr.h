@@ -63,6 +63,14 @@ int	 addr_mac_cmp(const struct addr_mac *a, const struct addr_mac *b);
 /* 1..15 printable ASCII characters, no '/', no whitespace. */
 int	 addr_ifname_check(const char *s, const char **why);
 
+/*
+ * A next hop must be one host: not 0.0.0.0, not the broadcast address,
+ * not multicast (224.0.0.0/4).  For new routes only: the wire and the
+ * state file take any non-zero gateway, so that what was once accepted
+ * still loads.
+ */
+int	 addr_gateway_check(uint32_t gw, const char **why);
+
 /* Checks every field of a route (prefix, gateway, interface name). */
 int	 addr_route_valid(const struct addr_route *r, const char **why);
 /* "10.0.0.0/24 via 10.0.0.1 dev eth0" or "10.0.0.0/24 dev eth0" */

@@ -108,7 +108,8 @@ state_route_set(struct rtm *env, const struct addr_route *r, int mode,
 	struct addr_route	 old;
 	int			 replaced = 0;
 
-	if (addr_route_valid(r, why) == -1) {
+	if (addr_route_valid(r, why) == -1 || (!env->loading && r->has_gw &&
+	    addr_gateway_check(r->gw, why) == -1)) {
 		*status = MSG_ST_INVAL;
 		return -1;
 	}

@@ -493,6 +493,42 @@ test_ifname_bounded(void)
 	free(p);
 }
 
+/* A next hop is one host; the edges of each refused range. */
+static void
+test_gateway_check(void)
+{
+	struct {
+		uint32_t	 gw;
+		const char	*why;	/* NULL: valid */
+	} cases[] = {
+		{ IP(10, 0, 0, 1), NULL },
+		{ IP(0, 0, 0, 1), NULL },
+		{ IP(223, 255, 255, 255), NULL },
+		{ IP(240, 0, 0, 0), NULL },
+		{ IP(255, 255, 255, 254), NULL },
+		{ 0, "zero gateway address" },
+		{ IP(224, 0, 0, 0), "multicast gateway address" },
+		{ IP(239, 255, 255, 255), "multicast gateway address" },
+		{ IP(255, 255, 255, 255), "broadcast gateway address" },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		const char	*why = NULL;
+		int		 rc;
+
+		errno = 0;
+		rc = addr_gateway_check(cases[i].gw, &why);
+		if (cases[i].why == NULL) {
+			CU_ASSERT_EQUAL(rc, 0);
+		} else {
+			CU_ASSERT_EQUAL(rc, -1);
+			CU_ASSERT_EQUAL(errno, EINVAL);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+			ASSERT_WHY(why, cases[i].why);
+		}
+	}
+}
+
 static void
 test_route_valid(void)
 {
@@ -636,6 +672,7 @@ static const struct tu_test addr_tests[] = {
 	{ "mac_format_cmp", test_mac_format_cmp },
 	{ "ifname", test_ifname },
 	{ "ifname_bounded", test_ifname_bounded },
+	{ "gateway_check", test_gateway_check },
 	{ "route_valid", test_route_valid },
 	{ "route_format", test_route_format },
 	{ "route_cmp", test_route_cmp },

@@ -421,6 +421,13 @@ test_missing_and_extra(void)
 	    "route add 10.0.0.0/24 dev eth0 dev: given twice");
 	refused("route add 10.0.0.0/24 via 10.0.0.1 via 10.0.0.2 dev eth0",
 	    "route add 10.0.0.0/24 via 10.0.0.1 via: given twice");
+	/* A next hop is one host. */
+	refused("route add 10.0.0.0/8 via 255.255.255.255 dev eth0",
+	    "route add 10.0.0.0/8 via 255.255.255.255: broadcast gateway "
+	    "address");
+	refused("route change 10.0.0.0/8 via 224.0.0.1 dev eth0",
+	    "route change 10.0.0.0/8 via 224.0.0.1: multicast gateway "
+	    "address");
 	/* Command words are no options. */
 	refused("route add 10.0.0.0/24 add", "route add 10.0.0.0/24 add: "
 	    "unknown keyword; valid: via dev");

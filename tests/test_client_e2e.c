@@ -1378,12 +1378,12 @@ begin_hello(struct msg_writer *w, uint8_t *buf, size_t size, uint8_t chan)
 }
 
 /*
- * Sends one datagram: HELLO and n requests of op (route adds are of
- * 10.0.i.0/24), never waiting for the replies.  More than
- * RTM_BULK_DGRAM requests make it a batch.
+ * Sends one datagram: HELLO and n requests of op, never waiting for the
+ * replies; route requests are of 10.0.i.0/24 dev eth0, via gw unless
+ * it is 0.  More than RTM_BULK_DGRAM requests make it a batch.
  */
 static void
-raw_send(int fd, uint8_t op, int n)
+raw_send_via(int fd, uint8_t op, int n, uint32_t gw)
 {
 	static uint8_t		 buf[MSG_MAX];
 	char			 rtm_sock[UDS_PATH_MAX + 1];
@@ -1398,12 +1398,20 @@ raw_send(int fd, uint8_t op, int n)
 		r.u.admin.op = op;
 		r.u.admin.route.dst.addr = 0x0a000000u | (uint32_t)i << 8;
 		r.u.admin.route.dst.len = 24;
+		r.u.admin.route.has_gw = gw != 0;
+		r.u.admin.route.gw = gw;
 		strcpy(r.u.admin.route.ifname, "eth0");
 		CU_ASSERT_FATAL(msg_put(&w, &r) == 0);
 	}
 	snprintf(rtm_sock, sizeof(rtm_sock), "%s/rtm.sock",
 	    raw_dir != NULL ? raw_dir : tu_dir);
 	CU_ASSERT_FATAL(uds_sendto(fd, rtm_sock, buf, msg_finish(&w)) == 0);
+}
+
+static void
+raw_send(int fd, uint8_t op, int n)
+{
+	raw_send_via(fd, op, n, 0);
 }
 
 /*
@@ -1515,6 +1523,34 @@ test_admin_replies_bounded(void)
 	memset(st, 0, sizeof(st));
 	CU_ASSERT_EQUAL(raw_replies(fd, st, 1, WAIT_MS), 1);
 	CU_ASSERT_EQUAL(st[MSG_ST_OK], 1);
+	close(fd);
+	unlink(path);
+}
+
+/*
+ * rtm itself refuses a gateway that is no single host, whatever sends
+ * the request (rtm-admin refuses it before sending): broadcast and
+ * multicast next hops are "invalid argument", a unicast one is taken.
+ */
+static void
+test_gateway_must_be_unicast(void)
+{
+	const uint32_t	 gw[] = { 0xffffffffu, 0xe0000001u, 0xefffffffu,
+			    0xdfffffffu };
+	const int	 want[] = { MSG_ST_INVAL, MSG_ST_INVAL, MSG_ST_INVAL,
+			    MSG_ST_OK };
+	char		 path[UDS_PATH_MAX + 1];
+	int		 st[MSG_ST_MAX + 1], fd;
+
+	start_rtm();
+	fd = raw_open(path, sizeof(path));
+	for (size_t i = 0; i < sizeof(gw) / sizeof(gw[0]); i++) {
+		memset(st, 0, sizeof(st));
+		raw_send_via(fd, MSG_OP_ROUTE_ADD, 1, gw[i]);
+		CU_ASSERT_EQUAL(raw_replies(fd, st, 1, WAIT_MS), 1);
+		CU_ASSERT_EQUAL(st[want[i]], 1);
+	}
+	CU_ASSERT_EQUAL(rtm_stat("routes"), 1);
 	close(fd);
 	unlink(path);
 }
@@ -1995,6 +2031,7 @@ static const struct tu_test tests[] = {
 	{ "admin_replies_bounded", test_admin_replies_bounded },
 	{ "idle_admin_forgotten", test_idle_admin_forgotten },
 	{ "admin_sessions_per_user", test_admin_sessions_per_user },
+	{ "gateway_must_be_unicast", test_gateway_must_be_unicast },
 	{ "admin_told_of_shutdown", test_admin_told_of_shutdown },
 	{ "clients_cannot_starve_admins", test_clients_cannot_starve_admins },
 	{ "symlinked_peer_refused", test_symlinked_peer_refused },

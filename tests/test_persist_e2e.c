@@ -227,31 +227,39 @@ put_be32(uint8_t *p, uint32_t v)
  * torn tail.  Guards the checksum code against silently changing what
  * it computes, which would make old journals unreadable.
  */
+/* A journal of one record: 198.51.100.0/24 via gw dev eth-pinned-123. */
 static void
-test_journal_format_pinned(void)
+write_one_route_journal(uint32_t gw, int bad_crc)
 {
 	uint8_t		 rec[8 + 27];
 	uint8_t		*pl = rec + 8;
 	const char	 name[] = "eth-pinned-123";
-	pid_t		 pid = start();
 	int		 fd;
 
-	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 	memset(rec, 0, sizeof(rec));
 	pl[0] = 2;				/* route set */
 	put_be32(pl + 1, 0xc6336400u);		/* 198.51.100.0 */
 	pl[5] = 24;
 	pl[6] = 1;				/* has gateway */
-	put_be32(pl + 7, 0xc6336401u);		/* 198.51.100.1 */
+	put_be32(pl + 7, gw);
 	memcpy(pl + 11, name, sizeof(name) - 1);
 	put_be32(rec, 27);
+	put_be32(rec + 4, ref_crc32(pl, 27) ^ (uint32_t)(bad_crc != 0));
+	fd = open(tu_path("rtm.state.journal"), O_WRONLY | O_TRUNC | O_CREAT,
+	    0600);
+	CU_ASSERT_FATAL(fd != -1);
+	CU_ASSERT(write(fd, rec, sizeof(rec)) == (ssize_t)sizeof(rec));
+	close(fd);
+}
+
+static void
+test_journal_format_pinned(void)
+{
+	pid_t		 pid = start();
+
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 	for (int bad = 0; bad < 2; bad++) {
-		put_be32(rec + 4, ref_crc32(pl, 27) ^ (uint32_t)bad);
-		fd = open(tu_path("rtm.state.journal"),
-		    O_WRONLY | O_TRUNC | O_CREAT, 0600);
-		CU_ASSERT_FATAL(fd != -1);
-		CU_ASSERT(write(fd, rec, sizeof(rec)) == (ssize_t)sizeof(rec));
-		close(fd);
+		write_one_route_journal(0xc6336401u, bad); /* 198.51.100.1 */
 		pid = start();
 		CU_ASSERT_EQUAL(admin("route show"), 0);
 		CU_ASSERT_STRING_EQUAL(out, bad ? "" :
@@ -260,6 +268,24 @@ test_journal_format_pinned(void)
 		/* rtm compacted it into the snapshot: start empty again. */
 		CU_ASSERT(unlink(tu_path("rtm.state")) == 0);
 	}
+}
+
+/*
+ * New routes may not go via a broadcast or multicast gateway, but rtm
+ * once took them: a state file that holds one still loads whole.
+ */
+static void
+test_old_gateway_still_loads(void)
+{
+	pid_t	 pid = start();
+
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+	write_one_route_journal(0xffffffffu, 0);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out,
+	    "198.51.100.0/24 via 255.255.255.255 dev eth-pinned-123\n");
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 }
 
 /*
@@ -677,6 +703,7 @@ static const struct tu_test tests[] = {
 	{ "torn_journal_tail", test_torn_journal_tail },
 	{ "journal_zeros_ahead", test_journal_zeros_ahead },
 	{ "journal_format_pinned", test_journal_format_pinned },
+	{ "old_gateway_still_loads", test_old_gateway_still_loads },
 	{ "journal_small_disk", test_journal_small_disk },
 	{ "damaged_snapshot_refused", test_damaged_snapshot_refused },
 	{ "damaged_journal_refused", test_damaged_journal_refused },
