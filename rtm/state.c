@@ -266,6 +266,7 @@ state_arp_del(struct rtm *env, const struct addr_mac *mac, uint16_t *status,
     const char **why)
 {
 	struct arp_entry old;
+	int		 shmid;
 
 	if (addr_mac_valid(mac, why) == -1) {
 		*status = MSG_ST_INVAL;
@@ -279,8 +280,9 @@ state_arp_del(struct rtm *env, const struct addr_mac *mac, uint16_t *status,
 	persist_arp_del(env, mac);
 	env->arp_digest -= digest_arp(mac, old.ip);
 	announce_arp(env, MSG_ARP_DEL, mac, &old);
+	shmid = old.seg.shmid;		/* seg_destroy() forgets it */
 	if (!env->dry && seg_destroy(env->dir, &old.seg) == -1)
-		log_warn("arp: remove segment %d", old.seg.shmid);
+		log_warn("arp: remove segment %d", shmid);
 	return 0;
 }
 
