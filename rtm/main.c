@@ -87,6 +87,10 @@ signals_setup(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* Clients take SIGUSR1 for a flush: one sent to rtm by a careless
+	 * "pkill -USR1 rtm" must not kill it (nor SIGUSR2, its sibling). */
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 }
 
 static const char *
@@ -120,6 +124,19 @@ default_statefile(struct rtm *env, char *buf, size_t len, int create)
 		return "/var/lib/rtm/rtm.state";
 	}
 	join(buf, len, env->dir, "rtm.state");
+	return buf;
+}
+
+/* path made absolute against the current directory, in buf. */
+static const char *
+absolute(const char *path, char *buf, size_t len)
+{
+	char	 cwd[PATH_MAX];
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		fatal("current directory");
+	if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len)
+		fatalx("%s/%s: path too long", cwd, path);
 	return buf;
 }
 
@@ -159,6 +176,7 @@ rundir_setup(struct rtm *env)
 {
 	char *real;
 
+	/* Checked before mkdir too, not to leave a directory behind. */
 	if (strlen(env->dir) + PEER_PATH_SLACK > UDS_PATH_MAX)
 		fatalx("%s: run directory path too long (at most %d bytes)",
 		    env->dir, UDS_PATH_MAX - PEER_PATH_SLACK);
@@ -185,7 +203,8 @@ rundir_setup(struct rtm *env)
 /*
  * A start that fails once the instance lock is ours (a state that will
  * not load, a socket that cannot be bound) leaves nothing of its own:
- * the pid file, and peers/ and keys/ when they are empty.
+ * no segment, semaphore set or key file of what it loaded, no pid
+ * file, and peers/ and keys/ go when they are empty.
  */
 static void
 abandon(void)
@@ -194,6 +213,8 @@ abandon(void)
 
 	if (starting == NULL)
 		return;
+	if (starting->arp != NULL)
+		state_destroy_segments(starting);
 	join(path, sizeof(path), starting->dir, RTM_PIDFILE);
 	(void)unlink(path);
 	(void)rmdir(starting->peerdir);
@@ -507,7 +528,7 @@ int
 main(int argc, char *argv[])
 {
 	struct rtm	 env;
-	char		 dbuf[PATH_MAX], sbuf[PATH_MAX];
+	char		 dbuf[PATH_MAX], sbuf[PATH_MAX], abuf[PATH_MAX];
 	const char	*dir = NULL, *group = NULL, *statefile = NULL;
 	int		 ch, verbose = 0, lockfd, ready = -1, clean = 0;
 	int		 check = 0;
@@ -608,9 +629,13 @@ main(int argc, char *argv[])
 		}
 	}
 	limits_read(&env.lim);	/* a bad value is reported on stderr */
+	/* Before daemonizing moves to /: relative paths name what the
+	 * operator sees, and errors reach the terminal. */
+	rundir_setup(&env);
+	if (statefile != NULL && statefile[0] != '/')
+		statefile = absolute(statefile, abuf, sizeof(abuf));
 	if (!env.foreground)
 		ready = daemonize();
-	rundir_setup(&env);
 	lockfd = lock_instance(&env);
 	starting = &env;
 	atexit(abandon);

@@ -545,6 +545,54 @@ test_damaged_journal_refused(void)
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 }
 
+/*
+ * A start refused after it has loaded part of the state (here a MAC,
+ * then a damaged journal) removes what it made or adopted: the MAC's
+ * segment, semaphore set and key file, as a clean stop would.  They
+ * used to stay until the next start or rtm -C.  Nothing is lost: the
+ * next start makes them again from the state.
+ */
+static void
+test_failed_start_leaves_no_segment(void)
+{
+	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
+		    tu_dir, TU_S("-s"), TU_S(tu_path("rtm.state")), NULL };
+	char	 ip[32], m[32];
+	unsigned key;
+	int	 shmid, rc, c;
+	FILE	*f;
+	pid_t	 pid = start();
+
+	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
+	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:01"), 0);
+	CU_ASSERT_FATAL(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip,
+	    &key, &shmid) == 4);
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT_EQUAL(admin("route add 10.0.%d.0/24 dev eth0", i), 0);
+	crash(pid);
+	/* The journal: the MAC (19 bytes), then two routes (35 each); a
+	 * payload byte of the first route flipped. */
+	f = fopen(tu_path("rtm.state.journal"), "r+");
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT(fseek(f, 19 + 20, SEEK_SET) == 0);
+	c = fgetc(f);
+	CU_ASSERT(fseek(f, 19 + 20, SEEK_SET) == 0);
+	fputc(c ^ 0x40, f);
+	fclose(f);
+	rc = tu_run(argv, NULL, out, sizeof(out), err, sizeof(err), 5000);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT(strstr(err, "not a torn tail") != NULL);
+	if (rc != 1)
+		fprintf(stderr, "[rtm exited %d: %s] ", rc, err);
+	CU_ASSERT(shmctl(shmid, IPC_STAT, &tu_shm_ds) == -1);
+	CU_ASSERT(access(tu_path("keys/020000000001"), F_OK) == -1);
+	CU_ASSERT_FATAL(truncate(tu_path("rtm.state.journal"), 19) == 0);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("arp show"), 0);
+	CU_ASSERT(strncmp(out, "02:00:00:00:00:01 10.0.0.5 ", 27) == 0);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
 static void
 test_damaged_snapshot_refused(void)
 {
@@ -705,6 +753,8 @@ static const struct tu_test tests[] = {
 	{ "journal_format_pinned", test_journal_format_pinned },
 	{ "old_gateway_still_loads", test_old_gateway_still_loads },
 	{ "journal_small_disk", test_journal_small_disk },
+	{ "failed_start_leaves_no_segment",
+	    test_failed_start_leaves_no_segment },
 	{ "damaged_snapshot_refused", test_damaged_snapshot_refused },
 	{ "damaged_journal_refused", test_damaged_journal_refused },
 	{ "big_journal_and_snapshot", test_big_journal_and_snapshot },

@@ -285,6 +285,62 @@ test_second_instance(void)
 	CU_ASSERT_EQUAL(kill(pid, 0), 0);
 }
 
+/* A stray SIGUSR1 (clients take it for a flush) or SIGUSR2 used to
+ * kill rtm without a clean stop. */
+static void
+test_user_signals_ignored(void)
+{
+	pid_t	 pid = start();
+
+	CU_ASSERT_EQUAL(kill(pid, SIGUSR1), 0);
+	CU_ASSERT_EQUAL(kill(pid, SIGUSR2), 0);
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+static int
+pid_gone(void *arg)
+{
+	return kill(*(pid_t *)arg, 0) == -1 && errno == ESRCH;
+}
+
+/*
+ * A daemon started with relative -d and -s finds them where the
+ * operator meant, in its current directory: it used to resolve them
+ * after moving to /, and ran in /NAME.
+ */
+static void
+test_daemon_relative_paths(void)
+{
+	char	 cmd[2 * PATH_MAX + 128], *rtm, *pidtext;
+	char	*sh[] = { TU_S("/bin/sh"), TU_S("-c"), cmd, NULL };
+	char	*adm[] = { TU_S(tu_bin("admin/rtm-admin")), TU_S("-d"),
+		    TU_S(tu_path("rel.d")), TU_S("stats"), NULL };
+	struct stat st;
+	pid_t	 pid = -1;
+
+	rtm = realpath(tu_bin("rtm/rtm"), NULL);
+	CU_ASSERT_FATAL(rtm != NULL);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && exec '%s' -d rel.d "
+	    "-s rel.d/state", tu_dir, rtm);
+	free(rtm);
+	CU_ASSERT_EQUAL(tu_run(sh, NULL, out, sizeof(out), err, sizeof(err),
+	    10000), 0);
+	/* Stopped by its pid file whatever is asserted: it is no child. */
+	if ((pidtext = tu_slurp(tu_path("rel.d/rtm.pid"))) != NULL) {
+		pid = (pid_t)atol(pidtext);
+		free(pidtext);
+	}
+	CU_ASSERT(stat(tu_path("rel.d/rtm.sock"), &st) == 0 &&
+	    S_ISSOCK(st.st_mode));
+	CU_ASSERT(stat(tu_path("rel.d/state"), &st) == 0);
+	CU_ASSERT_EQUAL(tu_run(adm, NULL, out, sizeof(out), err, sizeof(err),
+	    10000), 0);
+	CU_ASSERT_FATAL(pid > 1);
+	CU_ASSERT_EQUAL(kill(pid, SIGTERM), 0);
+	CU_ASSERT(tu_wait_until(pid_gone, &pid, 10000));
+}
+
 /*
  * Others must not be able to put files where rtm works: a run directory
  * anyone may write to is refused even when sticky; a link at rtm.pid is
@@ -749,6 +805,8 @@ static const struct tu_test tests[] = {
 	{ "run_dir_hazards", test_run_dir_hazards },
 	{ "pid_spoof_refused", test_pid_spoof_refused },
 	{ "refusals_log_bounded", test_refusals_log_bounded },
+	{ "user_signals_ignored", test_user_signals_ignored },
+	{ "daemon_relative_paths", test_daemon_relative_paths },
 	{ "bad_limit_reported_at_start", test_bad_limit_reported_at_start },
 	{ "batch", test_batch },
 	{ "big_batch", test_big_batch },
