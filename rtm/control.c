@@ -684,6 +684,8 @@ control_recv(struct rtm *env)
 				return;
 			if (errno == EMSGSIZE) {
 				env->stats.bad_dgrams++;
+				log_debug("dropped a datagram longer than %zu "
+				    "bytes", sizeof(buf));
 				continue;
 			}
 			log_warn("recv");
@@ -705,6 +707,9 @@ control_recv(struct rtm *env)
 			break;
 		default:
 			env->stats.bad_dgrams++;
+			log_debug("dropped datagram from %s: channel %u is "
+			    "not for rtm", from.path[0] ? from.path : "unbound",
+			    (unsigned)h.chan);
 			break;
 		}
 	}

@@ -752,10 +752,12 @@ test_malformed_counted(void)
 {
 	static uint8_t	 buf[MSG_MAX + 100];
 	char		 want[64];
+	char		*verbose[] = { TU_S("-v"), NULL }, *log;
 	unsigned	 seed = 12345;
 	int		 fd, sent = 0;
+	pid_t		 pid = tu_rtm_start(verbose);
 
-	start();
+	CU_ASSERT_FATAL(pid > 0);
 	fd = uds_bind(tu_path("junk.sock"), 0600);
 	CU_ASSERT_FATAL(fd != -1);
 	for (int i = 0; i < 200; i++) {
@@ -791,6 +793,11 @@ test_malformed_counted(void)
 	snprintf(want, sizeof(want), "malformed %d\n", sent);
 	CU_ASSERT(strstr(out, want) != NULL);
 	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 dev eth0"), 0);
+	/* With -v, each says why: the long one too. */
+	log = tu_slurp(tu_path("rtm.err"));
+	CU_ASSERT(log != NULL && strstr(log, "dropped a datagram longer "
+	    "than") != NULL);
+	free(log);
 }
 
 static const struct tu_test tests[] = {
