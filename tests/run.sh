@@ -57,8 +57,10 @@ for b in $broken; do
 	o="$root/${b%%(*}.out"
 	[ -f "$o" ] || continue
 	echo "--- ${b%%(*}: failures"
-	grep -E -A3 'had failures:|\.\.\.FAILED|no result after|==[0-9]+== [A-Z]' \
-	    "$o" | head -n 40
+	# Each failed assertion under the name of its test.
+	awk '/^  Test: /	{ t = $0 }
+	    /^    [0-9]+\. /	{ if (t != "") print t; t = ""; print }
+	    /no result after|^==[0-9]+== /' "$o" | head -n 40
 done
 rm -rf "$root"
 
