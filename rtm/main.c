@@ -41,7 +41,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: rtm [-fhnVv] [-d DIR] [-g GROUP] [-l FACILITY] [-s STATEFILE]\n"
-	    "       rtm -C [-d DIR]\n"
+	    "       rtm -C [-v] [-d DIR] [-l FACILITY]\n"
 	    "  -C         remove what a crashed rtm left in DIR and exit\n"
 	    "  -f         stay in the foreground, log to stderr\n"
 	    "  -d DIR     run directory (default $RTM_DIR, else /var/run/rtm\n"

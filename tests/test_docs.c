@@ -1346,7 +1346,7 @@ test_operations_topics(void)
 	    "/etc/sysctl.d", "sysctl -w", "docs/examples/rtm.service",
 	    "docs/examples/rtm.rc", "rtm-admin clients", "in-sync",
 	    "lagging", "resyncing", "syncing", "STATEFILE.journal",
-	    "Backups", "raise kernel.shmmni or kernel.sem", NULL };
+	    "Backups", "raise kernel.shmmni, kernel.shmall or kernel.sem", NULL };
 	char *ops = slurp_src("docs/operations.md");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
