@@ -631,6 +631,41 @@ test_fake_failure(void)
 	close(f.fd);
 }
 
+static int
+file_there(void *arg)
+{
+	return access(arg, F_OK) == 0;
+}
+
+/*
+ * Whether process pid is asleep, from /proc/PID/stat (Linux): 1 or 0,
+ * -1 when there is no telling.
+ */
+static int
+asleep(pid_t pid)
+{
+	char	 path[64], buf[512], *p;
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "PID (COMM) STATE ...", COMM being anything. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return -1;
+	return p[2] == 'S';
+}
+
+static int
+pid_asleep(void *arg)
+{
+	return asleep(*(pid_t *)arg) != 0;
+}
+
 /*
  * rtm.sock full and slow: the admin must wait (not spin, not give up),
  * keep at most 8 request datagrams unanswered, and number its requests
@@ -672,7 +707,20 @@ test_fake_window(void)
 
 	pid = spawn_admin("-b", tu_path("b"), NULL);
 	CU_ASSERT_FATAL(pid > 0);
-	tu_sleep_ms(300);
+	/*
+	 * Its first send must find the queue full.  Once it has bound its
+	 * socket, the next thing it does is send; with nowhere to send it
+	 * goes to sleep (backing off), and nothing else puts it to sleep
+	 * in between.  So: socket there, then asleep.  Where /proc cannot
+	 * tell, a pause after the socket appears has to do.
+	 */
+	snprintf(own, sizeof(own), "%s/peers/admin.%ld.sock", tu_dir,
+	    (long)pid);
+	CU_ASSERT_FATAL(tu_wait_until(file_there, own, 10000));
+	if (asleep(pid) == -1)
+		tu_sleep_ms(300);
+	else
+		CU_ASSERT_FATAL(tu_wait_until(pid_asleep, &pid, 10000) == 1);
 	for (int i = 0; i < nstuff; i++)
 		CU_ASSERT_EQUAL_FATAL(fake_recv(&f, 5000), 1);
 	for (;;) {

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -357,8 +358,7 @@ child_status(pid_t pid)
 	int status = tu_reap(pid, 5000);
 
 	if (status == -1) {
-		kill(pid, SIGKILL);
-		tu_reap(pid, 5000);
+		(void)tu_kill(pid);	/* never kill(-1) */
 		return -1;
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -408,6 +408,34 @@ count_events(enum rtmc_event_type type)
 	for (int i = 0; i < nev; i++)
 		n += evs[i].type == type;
 	return n;
+}
+
+/* The clock librtmc times its waits with. */
+static unsigned long long
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL +
+	    (unsigned long long)ts.tv_nsec;
+}
+
+/*
+ * Whether t, what rtmc_timeout() just said, is a wait of want ms armed
+ * at or after t0 (mono_ns() before the call that armed it): at most
+ * want, and at least want less the time since t0, rounded up.  A check
+ * stalled for a while finds that much less left, never more: "t > 0"
+ * or "t > want / 2" would fail on a loaded machine.
+ */
+static int
+armed_for(int t, int want, unsigned long long t0)
+{
+	unsigned long long since = mono_ns() - t0;
+
+	return t >= 0 && t <= want &&
+	    (unsigned long long)t + (since + 999999ULL) / 1000000ULL >=
+	    (unsigned long long)want;
 }
 
 static struct rtmc_stats
@@ -1242,6 +1270,8 @@ test_malformed(void)
 }
 
 static int loop_until(struct rtmc *, int (*)(struct rtmc *), int);
+/* mono_ns() before loop_until()'s last dispatch. */
+static unsigned long long loop_last;
 
 static int
 hello_sent(struct rtmc *h)
@@ -1252,8 +1282,8 @@ hello_sent(struct rtmc *h)
 static void
 test_goodbye_from_rtm(void)
 {
-	struct rtmc	*h;
-	int		 t;
+	struct rtmc		*h;
+	unsigned long long	 t0;
 
 	fake_init();
 	h = open_empty(0);
@@ -1263,15 +1293,15 @@ test_goodbye_from_rtm(void)
 	send_one(rec_simple(MSG_GOODBYE, 0));
 	nev = 0;
 	/* rtm shuts down: not an error.  The mirror stays readable. */
+	t0 = mono_ns();
 	CU_ASSERT(rtmc_dispatch(h) == 1);
 	CU_ASSERT(nev == 2 && evs[1].type == RTMC_EV_GONE && evs[1].seq == 1);
 	CU_ASSERT(stats(h).gone == 1 && stats(h).synced == 0);
 	CU_ASSERT(has_route(h, "10.0.0.1", "10.0.0.0/8 dev eth0"));
-	/* It is still going away: the HELLO waits a little. */
+	/* It is still going away: the HELLO waits a little (250 ms). */
 	(void)fake_count(MSG_ACK);
 	CU_ASSERT(fake_count(MSG_HELLO) == 0);
-	t = rtmc_timeout(h);
-	CU_ASSERT(t > 0 && t <= 250);
+	CU_ASSERT(armed_for(rtmc_timeout(h), 250, t0));
 	CU_ASSERT(rtmc_dispatch(h) == 0);
 	CU_ASSERT(rtmc_resync(h) == 0);
 	/* rtmc_resync() while lost empties the mirror now; the dump of
@@ -1312,8 +1342,8 @@ fake_restart(void)
 static void
 test_rtm_vanished(void)
 {
-	struct rtmc	*h;
-	int		 t;
+	struct rtmc		*h;
+	unsigned long long	 t0;
 
 	fake_init();
 	h = open_empty(0);
@@ -1324,16 +1354,16 @@ test_rtm_vanished(void)
 	fake_done();
 	CU_ASSERT(unlink(tu_path("rtm.sock")) == 0);
 	nev = 0;
+	t0 = mono_ns();
 	CU_ASSERT(rtmc_resync(h) == 0);
 	CU_ASSERT(count_events(RTMC_EV_GONE) == 1);
 	CU_ASSERT(stats(h).gone == 1);
-	/* HELLO every 250 ms while there is no socket. */
-	t = rtmc_timeout(h);
-	CU_ASSERT(t > 0 && t <= 250);
+	/* HELLO every 250 ms while there is no socket: each attempt (the
+	 * last in loop_until()'s last dispatch) arms the next. */
+	CU_ASSERT(armed_for(rtmc_timeout(h), 250, t0));
 	CU_ASSERT(loop_until(h, NULL, 3) == -1);
 	CU_ASSERT(stats(h).hellos == 1);
-	t = rtmc_timeout(h);
-	CU_ASSERT(t > 0 && t <= 250);
+	CU_ASSERT(armed_for(rtmc_timeout(h), 250, loop_last));
 	/* rtm is back: the next HELLO reaches it. */
 	fake_restart();
 	CU_ASSERT(loop_until(h, hello_sent, 10) == 0);
@@ -1364,6 +1394,7 @@ loop_until(struct rtmc *h, int (*fn)(struct rtmc *), int max)
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		poll(&pfd, 1, rtmc_timeout(h));
+		loop_last = mono_ns();
 		if (rtmc_dispatch(h) == -1)
 			return errno;
 		if (fn != NULL && fn(h))
@@ -1555,6 +1586,7 @@ test_error_after_register(void)
 {
 	struct rtmc		*h;
 	struct msg_record	 r;
+	unsigned long long	 t0;
 
 	fake_init();
 	h = open_empty(0);
@@ -1570,11 +1602,12 @@ test_error_after_register(void)
 	CU_ASSERT(rtmc_dispatch(h) == 0);
 	CU_ASSERT(count_events(RTMC_EV_GONE) == 1);
 	CU_ASSERT(fake_count(MSG_HELLO) == 1);
-	/* Refused again: try later, not in a loop. */
+	/* Refused again: try later (500 ms), not in a loop. */
 	send_one(r);
+	t0 = mono_ns();
 	CU_ASSERT(rtmc_dispatch(h) == 0);
 	CU_ASSERT(fake_count(MSG_HELLO) == 0);
-	CU_ASSERT(rtmc_timeout(h) > 250 && rtmc_timeout(h) <= 500);
+	CU_ASSERT(armed_for(rtmc_timeout(h), 500, t0));
 	CU_ASSERT(count_events(RTMC_EV_GONE) == 1);
 	rtmc_close(h);
 	fake_done();

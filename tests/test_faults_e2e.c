@@ -21,7 +21,10 @@
  * Every wait polls a condition with a deadline.  The figures printed
  * ("figure: ...") are for the record, never asserted, except the two
  * bounds the specification sets: a killed client leaves the registry
- * within 1 s, and clients resync within 2 s of rtm coming back.
+ * within 1 s, and clients resync within 2 s of rtm coming back.  Those
+ * hold for rtm run natively; under valgrind (RTM_VALGRIND) it is many
+ * times slower and has no pidfds, so there only that it happens at all
+ * is asserted, within a generous deadline, and the figure printed.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -135,10 +138,11 @@ cl_write(struct rtmc *h, const char *dir, const char *name,
 		return -1;
 	rtmc_stats(h, &st);
 	fprintf(f, "synced %d seq %llu instance %016llx gone %d hellos %llu "
-	    "losses %llu dumps %llu resyncs %u gones %u heartbeats %llu "
-	    "pid %ld\n", rtmc_synced(h), (unsigned long long)st.seq,
-	    (unsigned long long)st.instance, st.gone,
-	    (unsigned long long)st.hellos, (unsigned long long)st.losses,
+	    "losses %llu probes %llu dumps %llu resyncs %u gones %u "
+	    "heartbeats %llu pid %ld\n", rtmc_synced(h),
+	    (unsigned long long)st.seq, (unsigned long long)st.instance,
+	    st.gone, (unsigned long long)st.hellos,
+	    (unsigned long long)st.losses, (unsigned long long)st.probes,
 	    (unsigned long long)st.dumps, c->resyncs, c->gones,
 	    (unsigned long long)st.heartbeats, (long)getpid());
 	rtmc_route_walk(h, 1, cl_route, f);
@@ -402,7 +406,7 @@ tab_there(void *arg)
 
 struct tab {
 	int			 synced, gone;
-	unsigned long long	 seq, instance, hellos, losses, dumps;
+	unsigned long long	 seq, instance, hellos, losses, probes, dumps;
 	unsigned long long	 heartbeats;
 	unsigned		 resyncs, gones;
 	long			 pid;
@@ -427,10 +431,10 @@ client_table(const struct cl *c, struct tab *t)
 	if ((t->text = tu_slurp(w.path)) == NULL ||
 	    (nl = strchr(t->text, '\n')) == NULL ||
 	    sscanf(t->text, "synced %d seq %llu instance %llx gone %d hellos "
-	    "%llu losses %llu dumps %llu resyncs %u gones %u heartbeats %llu "
-	    "pid %ld", &t->synced, &t->seq, &t->instance, &t->gone,
-	    &t->hellos, &t->losses, &t->dumps, &t->resyncs, &t->gones,
-	    &t->heartbeats, &t->pid) != 11) {
+	    "%llu losses %llu probes %llu dumps %llu resyncs %u gones %u "
+	    "heartbeats %llu pid %ld", &t->synced, &t->seq, &t->instance,
+	    &t->gone, &t->hellos, &t->losses, &t->probes, &t->dumps,
+	    &t->resyncs, &t->gones, &t->heartbeats, &t->pid) != 12) {
 		free(t->text);
 		t->text = NULL;
 		return -1;
@@ -1001,8 +1005,12 @@ test_killed_clients(void)
 	t0 = now_ms();
 	for (int i = 0; i < K; i++)
 		CU_ASSERT(kill(cl[i].pid, SIGKILL) == 0);
-	/* The bound the specification sets: out of the registry in 1 s. */
-	CU_ASSERT(tu_wait_until(clients_unlisted, &g, 1000));
+	/* The bound the specification sets: out of the registry in 1 s.
+	 * Under valgrind rtm has no pidfd (it notices a killed client
+	 * only when a send to it fails) and each poll here runs rtm-admin
+	 * against the slowed rtm: there, only that they go. */
+	CU_ASSERT(tu_wait_until(clients_unlisted, &g,
+	    tu_valgrind() ? 15000 : 1000));
 	t1 = now_ms();
 	for (int i = 0; i < K; i++) {
 		status = tu_reap(cl[i].pid, 5000);
@@ -1087,9 +1095,22 @@ check_monitors(const struct cl *cl, int n, int min_gones)
 }
 
 /*
+ * The issue's bound on all clients being back in sync once rtm is up
+ * again: 2 s.  rtm under valgrind builds and sends every dump many
+ * times slower, and each poll's rtm-admin waits on it: there, only
+ * that they all resync.
+ */
+static int
+resync_bound_ms(void)
+{
+	return tu_valgrind() ? 20000 : 2000;
+}
+
+/*
  * Starts rtm again; every client must be back in sync within 2 s (the
- * issue's bound), with tables and monitor replays matching rtm's.
- * Prints the figure after `what`.  Returns rtm's pid.
+ * issue's bound; see resync_bound_ms()), with tables and monitor
+ * replays matching rtm's.  Prints the figure after `what`.  Returns
+ * rtm's pid.
  */
 static pid_t
 restart_resynced(struct cl *cl, int n, int restarts, const char *what)
@@ -1101,7 +1122,7 @@ restart_resynced(struct cl *cl, int n, int restarts, const char *what)
 	t0 = now_ms();
 	rtm = rtm_start();
 	t1 = now_ms();
-	ok = wait_in_sync(cl, n, 1, 2000);
+	ok = wait_in_sync(cl, n, 1, resync_bound_ms());
 	t2 = now_ms();
 	CU_ASSERT(ok);
 	if (!ok)
@@ -1137,7 +1158,15 @@ test_rtm_restart(void)
 	cl[3] = monitor_start(3);
 	cl[4] = monitor_start(4);
 	CU_ASSERT_FATAL(wait_in_sync(cl, NC, 1, 20000));
-	/* An idle client hears a heartbeat every second and stays put. */
+	/*
+	 * An idle client hears a heartbeat every second and stays put: it
+	 * gives rtm up only after 1.5 s of silence.  rtm under valgrind
+	 * may well be that silent now and then (slowed 20 times, and
+	 * translating code it had not run yet), and the client then rightly
+	 * registers again; there every loss must be such a silence (a
+	 * probe, never rtm saying anything that loses the session) costing
+	 * no more than one dump, and the client is back in sync after.
+	 */
 	{
 		unsigned long long hb = 0;
 		long long end = now_ms() + 10000;
@@ -1145,12 +1174,17 @@ test_rtm_restart(void)
 		while (hb < 2 && now_ms() < end) {
 			CU_ASSERT_FATAL(client_table(&cl[0], &t) == 0);
 			hb = t.heartbeats;
-			CU_ASSERT(t.losses == 0 && t.hellos == 1);
+			if (!tu_valgrind())
+				CU_ASSERT(t.losses == 0 && t.hellos == 1);
+			CU_ASSERT(t.losses == t.probes &&
+			    t.dumps <= t.losses + 1);
 			free(t.text);
 			if (hb < 2)
 				tu_sleep_ms(100);
 		}
 		CU_ASSERT(hb >= 2);
+		if (tu_valgrind())
+			CU_ASSERT(wait_in_sync(cl, 1, 0, 30000));
 		CU_ASSERT_STRING_EQUAL(client_state(cl[0].pid), "in-sync");
 	}
 
@@ -1190,7 +1224,7 @@ test_rtm_restart(void)
 	t1 = now_ms();
 	rtm = rtm_start();
 	t2 = now_ms();
-	ok = wait_in_sync(cl, NC, 1, 2000);
+	ok = wait_in_sync(cl, NC, 1, resync_bound_ms());
 	t3 = now_ms();
 	CU_ASSERT(ok);
 	CU_ASSERT(admin(NULL, "route del 10.0.0.0/24") == 0);

@@ -28,6 +28,8 @@ union semun {
 };
 
 static volatile sig_atomic_t got_usr1;
+/* When not -1, on_usr1 also says 'u' there (to whoever sent it). */
+static int	usr1_fd = -1;
 
 static int
 linux_backend(void)
@@ -49,8 +51,13 @@ pidfd_expected(void)
 static void
 on_usr1(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	got_usr1 = 1;
+	if (usr1_fd != -1)
+		tu_say(usr1_fd, 'u');
+	errno = saved;
 }
 
 static void
@@ -261,24 +268,52 @@ semop_woken(int timeout_ms)
 	struct sigaction sa, old;
 	struct sembuf	 take = { 0, -1, 0 };
 	pid_t		 pid, parent = getpid();
-	int		 id, r, e, st = 0;
+	int		 id, r, e, st = 0, p[2];
+	/* A timed wait without semtimedop() (the POSIX backend) polls and
+	 * naps: nothing waits in the kernel to see. */
+	int		 blocks = timeout_ms < 0 || linux_backend();
 
+	CU_ASSERT_FATAL(pipe(p) == 0);
 	id = sem_private(1);
+	if (id == -1)
+		tu_close_pipe(p);
 	CU_ASSERT_FATAL(id != -1);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;	/* no SA_RESTART */
 	sigemptyset(&sa.sa_mask);
+	usr1_fd = p[1];
 	sigaction(SIGUSR1, &sa, &old);
 	got_usr1 = 0;
 
-	pid = fork();
+	pid = tu_fork();
 	if (pid == 0) {
-		struct sembuf give = { 0, 1, 0 };
+		struct sembuf	 give = { 0, 1, 0 };
+		struct pollfd	 pfd = { p[0], POLLIN, 0 };
+		char		 c;
+		int		 fail = 0;
 
-		tu_sleep_ms(20);
-		kill(parent, SIGUSR1);
-		tu_sleep_ms(20);
-		_exit(semop(id, &give, 1) == 0 ? 0 : 1);
+		/*
+		 * The signal must come while our parent waits in semop(),
+		 * or there is no EINTR to ride out: only once the kernel
+		 * counts it waiting.  The release, only once its handler
+		 * has run (the wait was interrupted).  Released whatever
+		 * happens, so the parent never waits for ever.
+		 */
+		for (int i = 0; blocks && semctl(id, 0, GETNCNT) <= 0; i++) {
+			if (i == 10000) {
+				fail = 3;
+				break;
+			}
+			tu_sleep_ms(1);
+		}
+		if (!blocks)
+			tu_sleep_ms(20);
+		if (!fail && (kill(parent, SIGUSR1) == -1 ||
+		    poll(&pfd, 1, 10000) != 1 || read(p[0], &c, 1) != 1))
+			fail = 4;
+		if (semop(id, &give, 1) == -1)
+			fail = 1;
+		_exit(fail);
 	}
 	if (pid > 0) {
 		errno = 0;
@@ -295,6 +330,8 @@ semop_woken(int timeout_ms)
 	} else
 		CU_FAIL("fork");
 	sigaction(SIGUSR1, &old, NULL);
+	usr1_fd = -1;
+	tu_close_pipe(p);
 	CU_ASSERT(semctl(id, 0, IPC_RMID) == 0);
 }
 

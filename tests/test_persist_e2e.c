@@ -57,8 +57,8 @@ start(void)
 static void
 crash(pid_t pid)
 {
-	kill(pid, SIGKILL);
-	CU_ASSERT(tu_reap(pid, 5000) != -1);
+	/* tu_kill() signals no pid <= 0 (kill(-1) would be everybody). */
+	CU_ASSERT(tu_kill(pid) != -1);
 }
 
 static void
@@ -310,6 +310,9 @@ test_journal_small_disk(void)
 		rmdir(mnt);
 		return;			/* cannot make a small disk here */
 	}
+	/* Unmounted after the test, whatever happens in it (deleting
+	 * tu_dir would only empty it). */
+	tu_own_mount(mnt);
 	pid = tu_rtm_start(extra);
 	CU_ASSERT(pid > 0);
 	for (int i = 0; pid > 0 && i < 50; i++) {
@@ -329,9 +332,7 @@ test_journal_small_disk(void)
 		if (pid > 0)
 			CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 	}
-	snprintf(cmd, sizeof(cmd), "umount %s", mnt);
-	CU_ASSERT(system(cmd) == 0);
-	rmdir(mnt);
+	/* The harness unmounts it (tu_own_mount()). */
 }
 
 /* Prefix k of the big journal: 11.0.0.0 + k * 256, /24. */
@@ -639,9 +640,10 @@ test_kill_during_batch(void)
 	    (int)getpid());
 	fd = uds_bind(path, 0600);
 	CU_ASSERT_FATAL(fd != -1);
-	/* Keep a few datagrams in flight until a third is acknowledged. */
-	for (long long end = now_ms() + 60000; nacked < N / 3 &&
-	    now_ms() < end;) {
+	/* Keep a few datagrams in flight until a third is acknowledged
+	 * (a minute is ample: it takes about a second natively). */
+	for (long long end = now_ms() + (tu_valgrind() ? 600000 : 60000);
+	    nacked < N / 3 && now_ms() < end;) {
 		if (sent < N && sent - nacked < 4 * PER) {
 			memset(&h, 0, sizeof(h));
 			h.version = MSG_VERSION;
@@ -686,7 +688,13 @@ test_kill_during_batch(void)
 	crash(pid);
 	close(fd);
 	unlink(path);
-	CU_ASSERT(nacked > 0);
+	/* Killed in the middle of the batch, as meant: with a third of
+	 * it acknowledged (the loop's goal, not its deadline, ended it),
+	 * so the check below covers thousands of changes, not a few. */
+	CU_ASSERT(nacked >= N / 3);
+	if (nacked < N / 3)
+		fprintf(stderr, "[only %d of %d acknowledged in time] ",
+		    nacked, N);
 	pid = start();
 	CU_ASSERT_EQUAL(admin("route show"), 0);
 	for (int i = 0; i < N; i++) {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "os.h"
 #include "sem.h"
 #include "testutil.h"
 
@@ -330,10 +331,25 @@ out:
 	CU_ASSERT(sem_gone(semid, key));
 }
 
+/* In the child: its pipe to the test, where the handler says 'u'. */
+static int	usr1_fd = -1;
+
 static void
 on_usr1(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
+	if (usr1_fd != -1)
+		tu_say(usr1_fd, 'u');
+	errno = saved;
+}
+
+/* Someone waits in the kernel for the lock (for its value to be 0). */
+static int
+waiter_blocked(void *arg)
+{
+	return semctl(*(int *)arg, 0, GETZCNT) > 0;
 }
 
 /* Signals without SA_RESTART interrupt the wait; acquire must go on. */
@@ -343,14 +359,18 @@ test_eintr_retried(void)
 	struct sigaction	 sa;
 	key_t			 key = 0;
 	pid_t			 pid = -1;
-	int			 semid, p[2] = { -1, -1 }, i, timed;
+	int			 semid, p[2] = { -1, -1 }, timed, blocks;
 
 	semid = sem_new(&key);
 	REQUIRE(semid != -1);
 	for (timed = 0; timed < 2; timed++) {
+		/* A timed wait without semtimedop() (the POSIX backend)
+		 * polls and naps: nothing waits in the kernel to see. */
+		blocks = !timed || strcmp(os_backend(), "linux") == 0;
 		REQUIRE(semlock_acquire(semid, 0) == 0);
 		REQUIRE(pipe(p) == 0);
 		if ((pid = tu_fork()) == 0) {
+			usr1_fd = p[1];
 			memset(&sa, 0, sizeof(sa));
 			sa.sa_handler = on_usr1;
 			sigemptyset(&sa.sa_mask);
@@ -366,12 +386,22 @@ test_eintr_retried(void)
 		close(p[1]);
 		p[1] = -1;
 		REQUIRE(tu_wait_byte(p[0], 5000) == 'w');
+		/*
+		 * The signal must come while the child waits in semop(),
+		 * or there is no EINTR to ride out: only once the kernel
+		 * counts it waiting.  Its handler has run once it says so
+		 * (the wait was interrupted), and then it must wait again.
+		 */
+		if (blocks)
+			REQUIRE(tu_wait_until(waiter_blocked, &semid, 10000));
+		else
+			tu_sleep_ms(20);
+		CU_ASSERT(kill(pid, SIGUSR1) == 0);
+		REQUIRE(tu_wait_byte(p[0], 5000) == 'u');
+		if (blocks)
+			REQUIRE(tu_wait_until(waiter_blocked, &semid, 10000));
 		close(p[0]);
 		p[0] = -1;
-		for (i = 0; i < 20; i++) {
-			kill(pid, SIGUSR1);
-			tu_sleep_ms(2);
-		}
 		CU_ASSERT_EQUAL(semlock_release(semid), 0);
 		CU_ASSERT_EQUAL(tu_exit_code(pid, 5000), 0);
 		pid = -1;
@@ -407,7 +437,9 @@ test_remove_wakes_waiter(void)
 	close(p[1]);
 	p[1] = -1;
 	REQUIRE(tu_wait_byte(p[0], 5000) == 'w');
-	tu_sleep_ms(20);
+	/* Blocked, not about to block: else the removal would only make
+	 * its first semop() fail. */
+	REQUIRE(tu_wait_until(waiter_blocked, &semid, 10000));
 	CU_ASSERT_EQUAL(semlock_remove(semid), 0);
 	semid = -1;
 	status = tu_exit_code(pid, 5000);

@@ -25,10 +25,29 @@
 #include "testutil.h"
 
 #define TU_MAX_CHILDREN	256
+#define TU_MAX_OWNED	8
 
 char		 tu_dir[PATH_MAX];
 static pid_t	 children[TU_MAX_CHILDREN];
 static const char *filter;
+/* The test process: a forked child that reaches cleanup() must not
+ * kill the test's children or delete its directories. */
+static pid_t	 harness;
+/* Registered with tu_own_dir() and tu_own_mount(); malloc'd. */
+static char	*owned_dirs[TU_MAX_OWNED], *owned_mounts[TU_MAX_OWNED];
+
+/*
+ * rtm's tunables, which tests set around a start: a start that fails
+ * its assertion never gets to unset them, and the next test's rtm
+ * would run with them.  So every test begins with none set.
+ */
+static const char *const tunables[] = {
+	"RTM_QUEUE_MAX", "RTM_ADMIN_QUEUE_MAX", "RTM_ADMINS_QUEUE_MAX",
+	"RTM_ADMIN_IDLE_MS", "RTM_BULK_MIN",
+};
+/* Variables tests change and restore: put back as tu_main() found them. */
+static const char *const kept_env[] = { "RTM_DIR", "TMPDIR" };
+static char	*kept_val[sizeof(kept_env) / sizeof(kept_env[0])];
 
 void
 tu_sleep_ms(int ms)
@@ -112,6 +131,13 @@ track(pid_t pid)
 			children[i] = pid;
 			return;
 		}
+}
+
+void
+tu_track(pid_t pid)
+{
+	if (pid > 0)
+		track(pid);
 }
 
 static void
@@ -225,6 +251,9 @@ tu_reap(pid_t pid, int timeout_ms)
 	int		 status;
 	pid_t		 r;
 
+	/* waitpid() would take any child (or one of a group). */
+	if (pid <= 0)
+		return -1;
 	for (;;) {
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid) {
@@ -409,6 +438,12 @@ tu_wait_until(int (*cond)(void *), void *arg, int timeout_ms)
 	return r;
 }
 
+int
+tu_valgrind(void)
+{
+	return getenv("RTM_VALGRIND") != NULL;
+}
+
 static int
 rtm_alive(void *arg)
 {
@@ -455,7 +490,8 @@ tu_rtm_stop(pid_t pid)
 {
 	int status;
 
-	if (kill(pid, SIGTERM) == -1)
+	/* kill() would signal a process group, or every process. */
+	if (pid <= 0 || kill(pid, SIGTERM) == -1)
 		return -1;
 	if ((status = tu_reap(pid, 10000)) == -1) {
 		kill(pid, SIGKILL);
@@ -536,12 +572,115 @@ kill_children(void)
 }
 
 static void
+own(char **list, const char *path, const char *what)
+{
+	for (int i = 0; i < TU_MAX_OWNED; i++)
+		if (list[i] == NULL) {
+			if ((list[i] = strdup(path)) == NULL) {
+				fprintf(stderr, "testutil: out of memory\n");
+				abort();
+			}
+			return;
+		}
+	/* A test registering more is a bug in the test: say so loudly. */
+	fprintf(stderr, "testutil: more than %d %s\n", TU_MAX_OWNED, what);
+	abort();
+}
+
+void
+tu_own_dir(const char *path)
+{
+	own(owned_dirs, path, "directories");
+}
+
+void
+tu_own_mount(const char *path)
+{
+	own(owned_mounts, path, "mounts");
+}
+
+/* Runs umount(8) with one or two arguments, quietly; 0 if it worked. */
+static int
+umount_cmd(const char *a1, const char *a2)
+{
+	int	 status;
+	pid_t	 pid = fork();
+
+	if (pid == -1)
+		return -1;
+	if (pid == 0) {
+		redirect(1, NULL);
+		redirect(2, NULL);
+		execlp("umount", "umount", a1, a2, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* After the test's processes are gone, so nothing keeps them busy. */
+static void
+release_owned(void)
+{
+	unsigned n;
+
+	for (int i = 0; i < TU_MAX_OWNED; i++) {
+		char *m = owned_mounts[i];
+
+		if (m == NULL)
+			continue;
+		/* Lazily if it is still busy: never left mounted. */
+		if (umount_cmd(m, NULL) == -1 && umount_cmd("-l", m) == -1)
+			fprintf(stderr, "testutil: cannot unmount %s\n", m);
+		free(m);
+		owned_mounts[i] = NULL;
+	}
+	for (int i = 0; i < TU_MAX_OWNED; i++) {
+		char *d = owned_dirs[i];
+
+		if (d == NULL)
+			continue;
+		n = 0;
+		if (access(d, F_OK) == 0) {
+			if (seg_sweep(d, &n) == 0 && n > 0)
+				fprintf(stderr, "testutil: removed %u "
+				    "segment(s) left in %s\n", n, d);
+			if (getenv("RTM_TEST_KEEP") == NULL)
+				rm_rf(d);
+		}
+		free(d);
+		owned_dirs[i] = NULL;
+	}
+}
+
+static void
+reset_env(void)
+{
+	for (size_t i = 0; i < sizeof(tunables) / sizeof(tunables[0]); i++)
+		unsetenv(tunables[i]);
+	for (size_t i = 0; i < sizeof(kept_env) / sizeof(kept_env[0]); i++) {
+		if (kept_val[i] == NULL)
+			unsetenv(kept_env[i]);
+		else
+			setenv(kept_env[i], kept_val[i], 1);
+	}
+}
+
+static void
 cleanup(void)
 {
 	unsigned n = 0;
 
+	/* Only the test process cleans up (atexit and handlers are
+	 * inherited by a fork). */
+	if (getpid() != harness)
+		return;
 	kill_children();
 	forget_strings();
+	release_owned();
+	reset_env();
 	if (tu_dir[0] == '\0')
 		return;
 	if (seg_sweep(tu_dir, &n) == 0 && n > 0)
@@ -550,6 +689,19 @@ cleanup(void)
 	if (getenv("RTM_TEST_KEEP") == NULL)
 		rm_rf(tu_dir);
 	tu_dir[0] = '\0';
+}
+
+/*
+ * CUnit's teardown.  Run in a forked child, the test function returned
+ * or a fatal assertion jumped out of it there: the child must not go on
+ * to run the remaining tests (nor clean up the parent's): it ends.
+ */
+static void
+teardown(void)
+{
+	if (getpid() != harness)
+		_exit(1);
+	cleanup();
 }
 
 static void
@@ -584,6 +736,13 @@ tu_main(int argc, char *argv[], const struct tu_suite *suites)
 
 	if (argc > 1)
 		filter = argv[1];
+	harness = getpid();
+	for (size_t i = 0; i < sizeof(kept_env) / sizeof(kept_env[0]); i++) {
+		const char *v = getenv(kept_env[i]);
+
+		if (v != NULL && (kept_val[i] = strdup(v)) == NULL)
+			return 1;
+	}
 	atexit(cleanup);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -594,7 +753,7 @@ tu_main(int argc, char *argv[], const struct tu_suite *suites)
 		return 1;
 	for (const struct tu_suite *s = suites; s->name; s++) {
 		CU_pSuite cs = CU_add_suite_with_setup_and_teardown(s->name,
-		    NULL, NULL, setup, cleanup);
+		    NULL, NULL, setup, teardown);
 
 		if (cs == NULL)
 			return 1;

@@ -3,9 +3,13 @@
  *
  * Each test runs with a fresh private run directory, tu_dir, under
  * $RTM_TEST_ROOT (or $TMPDIR).  After the test, pass or fail, every
- * process it started with tu_spawn() is killed and reaped, every SysV
- * object that key files in tu_dir lead to is removed (seg_sweep), and
- * the directory is deleted.  So a failing assertion never leaks.
+ * process it started with tu_spawn() (or handed over with tu_track())
+ * is killed and reaped, every SysV object that key files in tu_dir
+ * lead to is removed (seg_sweep), and the directory is deleted; so are
+ * the directories and mounts registered with tu_own_dir() and
+ * tu_own_mount(), and rtm's tunables (RTM_QUEUE_MAX ...) are unset,
+ * RTM_DIR and TMPDIR put back as they were.  So a failing assertion
+ * never leaks, into the system or into the next test.
  */
 #ifndef RTM_TESTUTIL_H
 #define RTM_TESTUTIL_H
@@ -89,10 +93,20 @@ pid_t	 tu_spawn(char *const argv[], const char *out, const char *err);
 /*
  * fork() for a test child that runs test code itself: the child drops
  * the harness's signal handlers (they would sweep and delete tu_dir)
- * and cannot outlive a stuck parent by more than 20 s (alarm).
+ * and cannot outlive a stuck parent by more than 20 s (alarm).  The
+ * child must end with _exit() and never assert: a CUnit assertion
+ * there counts nowhere, and a fatal one would run the test's teardown
+ * in the child, which then just exits 1 (see tu_main()).
  */
 pid_t	 tu_fork(void);
-/* SIGKILLs and reaps; returns the wait status or -1. */
+/*
+ * Hands a child the test forked itself (tu_fork()) to the harness: it
+ * is killed and reaped after the test unless tu_reap() or tu_kill()
+ * took it first, so a failing assertion cannot leave it running.
+ */
+void	 tu_track(pid_t pid);
+/* SIGKILLs and reaps; returns the wait status or -1 (also for a pid
+ * <= 0, which kill() would take for a process group or everybody). */
 int	 tu_kill(pid_t pid);
 /* Waits for an exit: the exit code, or -1 (the child is then killed). */
 int	 tu_exit_code(pid_t pid, int timeout_ms);
@@ -104,7 +118,7 @@ void	 tu_say(int fd, char c);
 void	 tu_close_pipe(int p[2]);
 
 /* Waits up to timeout_ms for pid to exit; returns its wait status, or
- * -1 on timeout (the child is left running). */
+ * -1 on timeout (the child is left running) or for a pid <= 0. */
 int	 tu_reap(pid_t pid, int timeout_ms);
 
 /*
@@ -137,8 +151,25 @@ void	 tu_sleep_ms(int ms);
 /* Starts rtm -f -d tu_dir -s tu_dir/rtm.state [extra...] and waits
  * until it answers. */
 pid_t	 tu_rtm_start(char *const extra[]);
-/* SIGTERM and wait; returns rtm's exit status or -1. */
+/* SIGTERM and wait; returns rtm's exit status or -1 (also for a pid
+ * <= 0: nothing is signalled). */
 int	 tu_rtm_stop(pid_t pid);
+
+/*
+ * Whether rtm runs under valgrind ($RTM_VALGRIND, make valgrind): then
+ * it notices things many times later than natively, and a deadline
+ * that is not a figure the specification sets needs slack.
+ */
+int	 tu_valgrind(void);
+
+/*
+ * What a test makes outside tu_dir (a run directory under /dev/shm or
+ * /var/tmp) or mounts inside it: after the test, pass or fail, each
+ * file system is unmounted, then each directory is swept like tu_dir
+ * (seg_sweep) and removed.  A path gone by then is skipped.
+ */
+void	 tu_own_dir(const char *path);
+void	 tu_own_mount(const char *path);
 
 /* Reads a whole file into a malloc'd NUL-terminated buffer. */
 char	*tu_slurp(const char *path);
