@@ -205,7 +205,17 @@ seg_store_ip(struct seg_header *h, uint32_t nip)
 	/* The odd generation must be visible before any part of the ip. */
 	atomic_thread_fence(memory_order_release);
 	atomic_store_explicit(&h->ip, nip, memory_order_relaxed);
-	atomic_store_explicit(&h->gen, odd + 1u, memory_order_release);
+	/* After 2^31 writes, wrap past the value that means retired. */
+	atomic_store_explicit(&h->gen, odd + 1u == SEG_GEN_RETIRED ? 0 :
+	    odd + 1u, memory_order_release);
+}
+
+void
+seg_retire(struct seg *s)
+{
+	if (s->hdr != NULL)
+		atomic_store_explicit(&s->hdr->gen, SEG_GEN_RETIRED,
+		    memory_order_release);
 }
 
 /* The segment and its set at the first free key of key file path. */
@@ -464,6 +474,10 @@ seg_read_ip(const struct seg_header *h, uint32_t *ip)
 		atomic_thread_fence(memory_order_acquire);
 		g2 = atomic_load_explicit(&rh->gen, memory_order_relaxed);
 		if (g1 == g2) {
+			if (g1 == SEG_GEN_RETIRED) {
+				errno = EIDRM;
+				return -1;
+			}
 			*ip = ntohl(v);
 			return 0;
 		}

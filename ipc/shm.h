@@ -39,6 +39,7 @@
 #define SEG_PROBE_MAX	16		/* proj ids tried per key file */
 #define SEG_KEYDIR	"keys"
 #define SEG_READ_TRIES	1000		/* seqlock retries before EAGAIN */
+#define SEG_GEN_RETIRED	0xfffffffeu	/* even, never a write's: removed */
 
 struct seg_header {
 	uint32_t		magic;
@@ -87,6 +88,13 @@ int	seg_create(const char *dir, const struct addr_mac *mac, uint32_t ip,
 int	seg_adopt(const char *dir, const struct addr_mac *mac, struct seg *out);
 /* Under the semaphore, with the seqlock.  ip in host order. */
 int	seg_write_ip(struct seg *s, uint32_t ip);
+/*
+ * Tells readers still attached that the MAC is gone: their next read
+ * fails with EIDRM instead of returning its last address.  For a MAC
+ * deleted or flushed, before seg_destroy(); not when rtm merely stops
+ * (clients keep reading their tables until a new rtm answers).
+ */
+void	seg_retire(struct seg *s);
 /* Detaches, removes segment and semaphore set, unlinks the key file. */
 int	seg_destroy(const char *dir, struct seg *s);
 
@@ -96,7 +104,8 @@ int	seg_destroy(const char *dir, struct seg *s);
  */
 const struct seg_header *seg_attach(int shmid, const struct addr_mac *mac);
 int	seg_detach(const struct seg_header *h);
-/* Seqlock read; host order.  EAGAIN when a write stays incomplete. */
+/* Seqlock read; host order.  EAGAIN when a write stays incomplete,
+ * EIDRM when the segment was retired. */
 int	seg_read_ip(const struct seg_header *h, uint32_t *ip);
 /* Attach count from IPC_STAT, or -1. */
 int	seg_nattch(int shmid);

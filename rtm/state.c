@@ -281,6 +281,7 @@ state_arp_del(struct rtm *env, const struct addr_mac *mac, uint16_t *status,
 	env->arp_digest -= digest_arp(mac, old.ip);
 	announce_arp(env, MSG_ARP_DEL, mac, &old);
 	shmid = old.seg.shmid;		/* seg_destroy() forgets it */
+	seg_retire(&old.seg);
 	if (!env->dry && seg_destroy(env->dir, &old.seg) == -1)
 		log_warn("arp: remove segment %d", shmid);
 	return 0;
@@ -296,6 +297,17 @@ destroy_one(const struct addr_mac *mac, void *value, void *arg)
 	if (!env->dry && seg_destroy(env->dir, &e->seg) == -1)
 		log_warn("arp: remove segment of %s",
 		    addr_mac_format(mac, m));
+	return 0;
+}
+
+static int
+retire_one(const struct addr_mac *mac, void *value, void *arg)
+{
+	struct arp_entry *e = value;
+
+	(void)mac;
+	(void)arg;
+	seg_retire(&e->seg);
 	return 0;
 }
 
@@ -323,8 +335,10 @@ state_flush(struct rtm *env, uint8_t what)
 		rtable_clear(env->routes);
 		env->route_digest = 0;
 	}
-	if (what & MSG_FLUSH_ARP)
+	if (what & MSG_FLUSH_ARP) {
+		mactable_walk(env->arp, 0, retire_one, NULL);
 		state_destroy_segments(env);
+	}
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_FLUSH;
 	rec.u.flush.seq = state_bump(env);

@@ -693,6 +693,40 @@ out:
 	CU_ASSERT(seg_gone(&s));
 }
 
+/*
+ * A retired segment tells a reader still attached that its MAC is gone
+ * (EIDRM), where it used to give the last address; and writes wrap
+ * their generation past the value that means retired.
+ */
+static void
+test_retired(void)
+{
+	struct seg		 s;
+	const struct seg_header	*r = NULL;
+	uint32_t		 ip;
+
+	seg_init(&s);
+	REQUIRE(seg_create(tu_dir, &mac_a, 0x0a000001, 0644, 1, &s) == 0);
+	r = seg_attach(s.shmid, &mac_a);
+	REQUIRE(r != NULL);
+	atomic_store_explicit(&s.hdr->gen, SEG_GEN_RETIRED - 2,
+	    memory_order_relaxed);
+	CU_ASSERT_EQUAL(seg_write_ip(&s, 0x0a000002), 0);
+	CU_ASSERT_EQUAL(gen_of(r), 0);
+	CU_ASSERT(seg_read_ip(r, &ip) == 0 && ip == 0x0a000002);
+	seg_retire(&s);
+	errno = 0;
+	CU_ASSERT(seg_read_ip(r, &ip) == -1 && errno == EIDRM);
+	/* Removed: the mapping stays, and keeps saying so. */
+	CU_ASSERT_EQUAL(seg_destroy(tu_dir, &s), 0);
+	errno = 0;
+	CU_ASSERT(seg_read_ip(r, &ip) == -1 && errno == EIDRM);
+out:
+	if (r != NULL)
+		seg_detach(r);
+	CU_ASSERT(seg_gone(&s));
+}
+
 /* Another writer holding the semaphore: EAGAIN, and nothing written. */
 static void
 test_write_timeout(void)
@@ -1070,6 +1104,7 @@ static const struct tu_test shm_tests[] = {
 	{ "forced_collision", test_forced_collision },
 	{ "probe_exhaustion", test_probe_exhaustion },
 	{ "killed_writer", test_killed_writer },
+	{ "retired", test_retired },
 	{ "write_timeout", test_write_timeout },
 	{ "torn_read", test_torn_read },
 	{ "stopped_reader", test_stopped_reader },
