@@ -225,6 +225,42 @@ os_proc_signal(int handle, pid_t pid, int sig)
 	return kill(pid, sig);
 }
 
+/* Descriptors. */
+
+int
+os_sock_premode(int fd, mode_t mode)
+{
+#ifdef OS_LINUX
+	return fchmod(fd, mode);
+#else
+	(void)fd;
+	(void)mode;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int
+os_pipe_cloexec(int p[2])
+{
+#ifdef OS_LINUX
+	return pipe2(p, O_CLOEXEC);
+#else
+	if (pipe(p) == -1)
+		return -1;
+	if (fcntl(p[0], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(p[1], F_SETFD, FD_CLOEXEC) == -1) {
+		int e = errno;
+
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	return 0;
+#endif
+}
+
 /* Semaphores. */
 
 unsigned long long

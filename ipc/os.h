@@ -62,6 +62,18 @@ int	os_semop_timed(int semid, struct sembuf *ops, size_t nops, int timeout_ms);
 int	os_sock_name(const char *path, uid_t uid, char *name, size_t size,
 	    int *pin);
 
+/*
+ * Makes a socket's file, when bind() creates it, no wider than mode,
+ * without the process-wide umask: Linux creates it with the socket's
+ * own mode less the umask, so an fchmod() before bind() does it.  -1
+ * with ENOSYS in the fallback, where the caller narrows the umask.
+ */
+int	os_sock_premode(int fd, mode_t mode);
+
+/* A pipe whose ends are close-on-exec from the start where the system
+ * has pipe2() (POSIX.1-2024), else set just after creation. */
+int	os_pipe_cloexec(int p[2]);
+
 /* Monotonic clock in nanoseconds. */
 unsigned long long os_now_ns(void);
 

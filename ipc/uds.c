@@ -36,6 +36,13 @@ _Static_assert(sizeof(((struct sockaddr_un *)0)->sun_path) > UDS_PATH_MAX,
 #define UDS_NOSIGNAL	0
 #endif
 #define UDS_SEND_FLAGS	(UDS_DONTWAIT | UDS_NOSIGNAL)
+/* A descriptor someone passes us is closed at once (uds_drop_fds()),
+ * but must not reach a program another thread execs meanwhile. */
+#ifdef MSG_CMSG_CLOEXEC
+#define UDS_RECV_FLAGS	(UDS_DONTWAIT | MSG_CMSG_CLOEXEC)
+#else
+#define UDS_RECV_FLAGS	UDS_DONTWAIT
+#endif
 
 /* Control buffer for recvmsg; os_creds_cmsg_space() must fit. */
 #define UDS_CMSG_MAX	128
@@ -63,16 +70,22 @@ uds_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
 }
 
 /*
- * fcntl rather than SOCK_NONBLOCK|SOCK_CLOEXEC, which POSIX.1-2008
- * lacks.  The window before FD_CLOEXEC only matters to a process that
- * forks from another thread meanwhile; rtm is single-threaded.
+ * Close-on-exec from the start where the system has SOCK_CLOEXEC
+ * (POSIX.1-2024): the library runs in threaded programs, where another
+ * thread may fork and exec between socket() and fcntl().  POSIX.1-2008
+ * systems keep that window.
  */
 static int
 uds_socket(void)
 {
 	int fd, fl, e;
 
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+#ifdef SOCK_CLOEXEC
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+#else
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+#endif
+	if (fd == -1)
 		return -1;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
 	    (fl = fcntl(fd, F_GETFL)) == -1 ||
@@ -143,12 +156,12 @@ uds_alive(const char *path)
 /*
  * bind() creates the socket file with 0777 & ~umask, and a sender can
  * connect() while that mode is wider than the requested one; a datagram
- * socket connected then keeps sending after a chmod.  So the file is
- * created under a umask that leaves nothing beyond mode, which leaves no
- * window at all.  The umask is process-wide: another thread creating a
- * file during the bind would get these restrictive bits.  The chmod in
- * uds_bind() then sets mode exactly, whatever bind() did with the
- * umask.
+ * socket connected then keeps sending after a chmod.  So the file must
+ * be born with nothing beyond mode.  Linux takes it from the socket's
+ * own mode (os_sock_premode()); elsewhere the file is created under a
+ * umask that leaves nothing beyond mode, and the umask is process-wide:
+ * another thread creating a file during the bind would get these
+ * restrictive bits.  The chmod in bind_path() then sets mode exactly.
  */
 static int
 uds_bind_masked(int fd, const struct sockaddr_un *sun, socklen_t len,
@@ -157,6 +170,8 @@ uds_bind_masked(int fd, const struct sockaddr_un *sun, socklen_t len,
 	mode_t	 old;
 	int	 r, e;
 
+	if (os_sock_premode(fd, mode) == 0)
+		return bind(fd, (const struct sockaddr *)sun, len);
 	old = umask((mode_t)(~mode & (S_IRWXU | S_IRWXG | S_IRWXO)));
 	r = bind(fd, (const struct sockaddr *)sun, len);
 	e = errno;
@@ -479,7 +494,7 @@ uds_recv(int fd, void *buf, size_t cap, struct uds_peer *from)
 		mh.msg_control = cm.b;
 		mh.msg_controllen = cs;
 	}
-	while ((n = recvmsg(fd, &mh, UDS_DONTWAIT)) == -1 && errno == EINTR)
+	while ((n = recvmsg(fd, &mh, UDS_RECV_FLAGS)) == -1 && errno == EINTR)
 		;
 	if (n == -1)
 		return -1;
