@@ -121,7 +121,9 @@ main(int argc, char *argv[])
 		}
 	}
 	fprintf(stderr, "rtmc-example: %lu events applied\n", changes);
-	rtmc_sigusr1_uninstall();
+	/* Close first: until rtm has our goodbye, a flush still signals
+	 * us, and SIGUSR1's default action would kill us. */
 	rtmc_close(h);
+	rtmc_sigusr1_uninstall();
 	return 0;
 }

@@ -19,6 +19,7 @@
  * resync.  rtmc_open() is REGISTER for the first time, with a deadline.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@
 #include "mactable.h"
 #include "mirror.h"
 #include "msg.h"
+#include "os.h"
 #include "rtable.h"
 #include "rtmc.h"
 #include "uds.h"
@@ -64,6 +66,9 @@ struct rtmc {
 	char		 dir[PATH_MAX];
 	char		 rtm_path[UDS_PATH_MAX + 1];
 	char		 my_path[UDS_PATH_MAX + 1];
+	ino_t		 my_ino;	/* of the socket file we bound */
+	uid_t		 rtm_uid;	/* owner of rtm.sock: rtm's uid */
+	int		 rtm_uid_known;
 	int		 fd;
 	pid_t		 pid;
 	uint8_t		*buf;		/* MSG_MAX bytes */
@@ -73,6 +78,7 @@ struct rtmc {
 	rtmc_event_cb	*cb;
 	void		*cb_arg;
 	int		 in_cb;
+	int		 closing;	/* rtmc_close() from a callback */
 
 	enum rtmc_state	 state;
 	int		 opening;	/* inside rtmc_open() */
@@ -96,7 +102,7 @@ struct rtmc {
 	unsigned long long last_rx;	/* last valid datagram from rtm */
 	unsigned long long idle_ns;	/* silence that means rtm is lost */
 
-	int		 flush_seen;	/* FLUSH since last SIGUSR1 handled */
+	unsigned	 flush_seen;	/* FLUSHes not yet matched by a signal */
 	int		 sig_pending;
 
 	int		 refused;	/* opening: ERROR from rtm */
@@ -208,6 +214,58 @@ send_record(struct rtmc *h, const struct msg_record *rec)
 	return uds_fate(errno);
 }
 
+/*
+ * rtm's uid is its socket's owner (rtm made it, in a directory nobody
+ * else may write to): only that uid, or root, may feed the mirror.
+ */
+static void
+learn_rtm_uid(struct rtmc *h)
+{
+	struct stat st;
+
+	if (lstat(h->rtm_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		h->rtm_uid = st.st_uid;
+		h->rtm_uid_known = 1;
+	}
+}
+
+static int
+own_socket_ino(struct rtmc *h)
+{
+	struct stat st;
+
+	if (lstat(h->my_path, &st) == -1)
+		return -1;
+	h->my_ino = st.st_ino;
+	return 0;
+}
+
+/*
+ * Our socket file may be removed under us (a /tmp cleaner, an
+ * operator); a restarted rtm could then never reach us.  A new socket
+ * is bound at the same path under the same descriptor number, so the
+ * caller's poll set stays valid.
+ */
+static void
+check_own_socket(struct rtmc *h)
+{
+	struct stat	 st;
+	int		 fd, e;
+
+	if (lstat(h->my_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_ino == h->my_ino)
+		return;
+	e = errno;
+	if ((fd = uds_bind_creds(h->my_path, 0600)) != -1) {
+		if (dup2(fd, h->fd) != -1 &&
+		    fcntl(h->fd, F_SETFD, FD_CLOEXEC) != -1 &&
+		    own_socket_ino(h) == 0)
+			h->st.rebinds++;
+		close(fd);
+	}
+	errno = e;			/* else: again before the next HELLO */
+}
+
 /* HELLO now; when to try again depends on what became of it. */
 static enum uds_fate
 send_hello(struct rtmc *h, unsigned long long now)
@@ -216,6 +274,11 @@ send_hello(struct rtmc *h, unsigned long long now)
 	enum uds_fate		f;
 	unsigned		ms;
 
+	if (h->lost) {
+		/* rtm was restarted, perhaps as another user. */
+		learn_rtm_uid(h);
+		check_own_socket(h);
+	}
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_HELLO;
 	rec.u.hello.pid = (uint32_t)h->pid;
@@ -460,7 +523,7 @@ apply(struct rtmc *h, const struct msg_record *rec, uint64_t seq, int dump)
 		if (rec->u.flush.what & MSG_FLUSH_ARP)
 			what |= MIRROR_ARP;
 		mirror_clear(&h->m, what);
-		h->flush_seen = 1;
+		h->flush_seen++;
 		ev.type = RTMC_EV_FLUSH;
 		ev.flush = (rec->u.flush.what & MSG_FLUSH_ROUTE ?
 		    RTMC_FLUSH_ROUTE : 0) |
@@ -544,7 +607,7 @@ on_change(struct rtmc *h, const struct msg_header *hdr,
 	case ST_WAITING:
 		/* A flush must empty us now, not when the dump comes. */
 		if (rec->type == MSG_FLUSH) {
-			h->flush_seen = 1;
+			h->flush_seen++;
 			clear_for_resync(h);
 		}
 		return 0;
@@ -656,7 +719,11 @@ hint(void *arg, const struct msg_record *rec)
 		mirror_route_prefetch(&h->m, &rec->u.route.route.dst);
 }
 
-/* Validates one datagram as a whole, then applies its records. */
+/*
+ * Applies one datagram's records as they are decoded.  A bad record
+ * stops it there, after the ones before it were applied and reported,
+ * and costs a resync (the dump puts the mirror right).
+ */
 static int
 process(struct rtmc *h, const uint8_t *buf, size_t len)
 {
@@ -687,7 +754,7 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 	 * records stay in their slots (272 bytes each: no copies).
 	 */
 	msg_ahead_init(&ahead, &rd, RTMC_AHEAD, hint, h);
-	while (!h->refused && !h->bye &&
+	while (!h->refused && !h->bye && !h->closing &&
 	    (rec = msg_ahead_next(&ahead)) != NULL) {
 		h->st.records++;
 		switch (rec->type) {
@@ -719,7 +786,7 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 			break;
 		}
 	}
-	if (!msg_done(&rd) && !h->refused && !h->bye) {
+	if (!msg_done(&rd) && !h->refused && !h->bye && !h->closing) {
 		/* What followed the bad record is lost: start over. */
 		h->st.malformed++;
 		if (h->state == ST_SYNCED || h->state == ST_LOADING)
@@ -735,11 +802,13 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 static int
 drain(struct rtmc *h, int max)
 {
-	int	 applied = 0;
-	ssize_t	 n;
+	struct uds_peer	 from;
+	int		 applied = 0;
+	ssize_t		 n;
 
-	for (int i = 0; i < max && !h->refused && !h->bye; i++) {
-		n = uds_recv(h->fd, h->buf, MSG_MAX, NULL);
+	for (int i = 0; i < max && !h->refused && !h->bye && !h->closing;
+	    i++) {
+		n = uds_recv(h->fd, h->buf, MSG_MAX, &from);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -750,6 +819,13 @@ drain(struct rtmc *h, int max)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			return -1;
+		}
+		/* Anyone of our uid may write to our socket: a table is
+		 * taken only from rtm's uid (where credentials exist). */
+		if (from.has_cred && h->rtm_uid_known &&
+		    from.uid != h->rtm_uid && from.uid != 0) {
+			h->st.foreign++;
+			continue;
 		}
 		applied += process(h, h->buf, (size_t)n);
 	}
@@ -790,6 +866,7 @@ run_timers(struct rtmc *h)
 /* SIGUSR1 handling; see rtmc_flush_signalled() in rtmc.h. */
 
 static int sig_pipe[2] = { -1, -1 };
+static pid_t sig_owner;		/* the process that made the pipe */
 static struct sigaction sig_prev;
 /*
  * Set after the byte is written, so every dispatch need not read the
@@ -833,14 +910,22 @@ rtmc_sigusr1_install(void)
 {
 	struct sigaction sa;
 
-	if (sig_pipe[0] != -1)
+	if (sig_pipe[0] != -1 && sig_owner == getpid())
 		return sig_pipe[0];
-	if (pipe(sig_pipe) == -1)
+	if (sig_pipe[0] != -1) {
+		/* A child of the process that installed it: its own pipe,
+		 * or parent and child would read each other's signals. */
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+		sig_pipe[0] = sig_pipe[1] = -1;
+		atomic_store(&sig_written, 0);
+	}
+	if (os_pipe_cloexec(sig_pipe) == -1)
 		return -1;
+	sig_owner = getpid();
 	for (int i = 0; i < 2; i++)
 		if (fcntl(sig_pipe[i], F_SETFL,
-		    fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK) == -1 ||
-		    fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC) == -1)
+		    fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK) == -1)
 			goto fail;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sig_on_usr1;
@@ -880,8 +965,13 @@ handle_signal(struct rtmc *h)
 {
 	h->sig_pending = 0;
 	h->st.signals++;
-	if (h->flush_seen) {
-		h->flush_seen = 0;
+	/*
+	 * One signal per flush, but signals that arrive together merge:
+	 * a surplus left here only means the next signal waits for its
+	 * FLUSH record, which empties the tables when it comes.
+	 */
+	if (h->flush_seen > 0) {
+		h->flush_seen--;
 		return;
 	}
 	switch (h->state) {
@@ -924,7 +1014,9 @@ canonical_dir(char *dir, size_t size)
 int
 rtmc_default_dir(char *buf, size_t size)
 {
-	const char	*env = getenv("RTM_DIR");
+	/* A set-id program must not be pointed elsewhere by its caller. */
+	int		 trust = getuid() == geteuid() && getgid() == getegid();
+	const char	*env = trust ? getenv("RTM_DIR") : NULL;
 	const char	*tmp;
 	int		 n;
 
@@ -933,7 +1025,8 @@ rtmc_default_dir(char *buf, size_t size)
 	else if (geteuid() == 0)
 		n = snprintf(buf, size, "/var/run/rtm");
 	else {
-		if ((tmp = getenv("TMPDIR")) == NULL || tmp[0] == '\0')
+		if (!trust || (tmp = getenv("TMPDIR")) == NULL ||
+		    tmp[0] == '\0')
 			tmp = "/tmp";
 		n = snprintf(buf, size, "%s/rtm-%lu", tmp,
 		    (unsigned long)geteuid());
@@ -996,6 +1089,16 @@ errno_of_status(uint16_t status)
 	}
 }
 
+/* rtm announces every flush with SIGUSR1, whose default action kills. */
+static int
+usr1_kills(void)
+{
+	struct sigaction sa;
+
+	return sigaction(SIGUSR1, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL &&
+	    !(sa.sa_flags & SA_SIGINFO);
+}
+
 struct rtmc *
 rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
     char *err, size_t errlen)
@@ -1008,6 +1111,13 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
+	if (usr1_kills()) {
+		errno = EINVAL;
+		seterr(err, errlen, "SIGUSR1 is not handled: the first flush "
+		    "would kill this process (rtmc_sigusr1_install() first, "
+		    "or ignore it)");
+		return NULL;
+	}
 	if (timeout_ms <= 0)
 		timeout_ms = RTMC_TIMEOUT_DEFAULT;
 	end = now_ns() + (unsigned long long)timeout_ms * 1000000ULL;
@@ -1054,7 +1164,9 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 		seterr(err, errlen, "%s", strerror(errno));
 		goto fail;
 	}
-	if ((h->fd = uds_bind(h->my_path, 0600)) == -1) {
+	learn_rtm_uid(h);
+	if ((h->fd = uds_bind_creds(h->my_path, 0600)) == -1 ||
+	    own_socket_ino(h) == -1) {
 		if (errno == ENOENT)
 			seterr(err, errlen, "cannot reach rtm at %s: %s",
 			    h->rtm_path, strerror(errno));
@@ -1133,6 +1245,11 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 			seterr(err, errlen, "receive: %s", strerror(errno));
 			goto fail;
 		}
+		if (h->closing) {
+			errno = ECANCELED;
+			seterr(err, errlen, "closed by its own callback");
+			goto fail;
+		}
 		if (!h->refused && !h->bye)
 			run_timers(h);
 	}
@@ -1154,6 +1271,11 @@ rtmc_close(struct rtmc *h)
 
 	if (h == NULL)
 		return;
+	if (h->in_cb) {
+		/* From a callback: the call that ran it closes, after it. */
+		h->closing = 1;
+		return;
+	}
 	mirror_clear(&h->m, MIRROR_ALL);
 	if (getpid() == h->pid)
 		send_goodbye(h, RTMC_GOODBYE_MS);
@@ -1193,6 +1315,17 @@ rtmc_timeout(const struct rtmc *h)
 	return (int)((due - now + 999999ULL) / 1000000ULL);
 }
 
+/* After a call that may have run callbacks: one may have closed h. */
+static int
+closed_by_callback(struct rtmc *h)
+{
+	if (!h->closing)
+		return 0;
+	h->closing = 0;
+	rtmc_close(h);
+	return 1;
+}
+
 static int
 dispatch(struct rtmc *h)
 {
@@ -1204,11 +1337,18 @@ dispatch(struct rtmc *h)
 	}
 	if (sig_consume())
 		h->sig_pending = 1;
-	if ((applied = drain(h, RTMC_DISPATCH_BURST)) == -1)
+	applied = drain(h, RTMC_DISPATCH_BURST);
+	if (closed_by_callback(h))
+		return 0;
+	if (applied == -1)
 		return -1;
 	if (h->sig_pending)
 		handle_signal(h);
+	if (closed_by_callback(h))
+		return 0;
 	run_timers(h);
+	if (closed_by_callback(h))
+		return 0;
 	return applied;
 }
 
@@ -1234,6 +1374,7 @@ rtmc_resync(struct rtmc *h)
 		return -1;
 	}
 	request_resync(h, 1);
+	(void)closed_by_callback(h);
 	return 0;
 }
 

@@ -8,8 +8,9 @@
  * the mirror current by sending every change; the caller feeds those to
  * the library from its own poll loop:
  *
+ *	sigfd = rtmc_sigusr1_install();		(or a handler of your own,
+ *						or SIG_IGN: see below)
  *	h = rtmc_open(NULL, &opts, 0, err, sizeof(err));
- *	sigfd = rtmc_sigusr1_install();		(optional, see below)
  *	for (;;) {
  *		pfd[0] = { rtmc_fd(h), POLLIN }; pfd[1] = { sigfd, POLLIN };
  *		poll(pfd, 2, rtmc_timeout(h));
@@ -17,6 +18,7 @@
  *			break;			(a receive error)
  *	}
  *	rtmc_close(h);
+ *	rtmc_sigusr1_uninstall();
  *
  * Once open, a handle outlives rtm: when rtm shuts down, is killed and
  * restarted, or falls silent, the library keeps its socket and its
@@ -25,7 +27,8 @@
  * whether the mirror is current meanwhile.
  *
  * The library starts no thread, installs no signal handler unless asked
- * to (rtmc_sigusr1_install()), never prints and never exits.  Nothing
+ * to (rtmc_sigusr1_install()), never prints and never exits; but SIGUSR1
+ * must be handled or ignored before rtmc_open().  Nothing
  * blocks except rtmc_open(), which has a deadline, and rtmc_close(),
  * which retries its goodbye for at most 100 ms while rtm's socket is
  * full.  Failing functions
@@ -115,9 +118,9 @@ struct rtmc_event {
 
 /*
  * Called once per event, after the mirror has been updated, from inside
- * rtmc_open() (the initial dump) and rtmc_dispatch().  The callback may
- * call the lookup and walk functions, but not rtmc_dispatch(),
- * rtmc_flush_signalled(), rtmc_resync() or rtmc_close().
+ * rtmc_open() (the initial dump), rtmc_dispatch(), rtmc_flush_signalled()
+ * and rtmc_resync().  It may call the lookup and walk functions; those
+ * three fail there with EDEADLK, and rtmc_close() is deferred (see it).
  */
 typedef void	rtmc_event_cb(struct rtmc *h, const struct rtmc_event *ev,
 		    void *arg);
@@ -127,7 +130,10 @@ struct rtmc_opts {
 	void		*cb_arg;
 	int		 idle_ms;	/* register again after this long
 					 * without a datagram from rtm;
-					 * 0: RTMC_IDLE_DEFAULT */
+					 * 0: RTMC_IDLE_DEFAULT.  Below
+					 * rtm's heartbeat (1000), a dump
+					 * whenever rtm is quiet that
+					 * long: for tests only */
 };
 
 /* Counters for diagnostics and tests. */
@@ -141,9 +147,10 @@ struct rtmc_stats {
 	size_t		routes;		/* entries mirrored */
 	size_t		arp;
 	size_t		attached;	/* ARP segments attached */
-	uint64_t	datagrams;	/* received and valid */
-	uint64_t	records;	/* in those datagrams */
-	uint64_t	malformed;	/* datagrams dropped as invalid */
+	uint64_t	datagrams;	/* received, with a valid header */
+	uint64_t	records;	/* decoded from those datagrams */
+	uint64_t	malformed;	/* datagrams dropped as invalid or
+					 * cut short by a bad record */
 	uint64_t	stale;		/* changes older than the mirror */
 	uint64_t	gaps;		/* sequence gaps or instance changes */
 	uint64_t	dumps;		/* full dumps loaded */
@@ -155,14 +162,21 @@ struct rtmc_stats {
 					 * for idle_ms */
 	uint64_t	heartbeats;	/* heartbeats received */
 	uint64_t	signals;	/* SIGUSR1s handled */
-	uint64_t	signal_clears;	/* ... that found no FLUSH and cleared */
+	uint64_t	signal_clears;	/* ... that found no FLUSH to match
+					 * and cleared */
+	uint64_t	foreign;	/* datagrams dropped: sender not rtm's
+					 * uid nor root (Linux credentials) */
+	uint64_t	rebinds;	/* own socket file found gone, bound
+					 * anew (see rtmc_dispatch()) */
 };
 
 /*
  * rtmc_default_dir: writes the run directory rtm uses by default into
  * buf: $RTM_DIR when set and not empty, else /var/run/rtm when the
- * effective uid is 0, else ${TMPDIR:-/tmp}/rtm-<uid>.  Returns 0, or -1
- * with ENAMETOOLONG when it does not fit.
+ * effective uid is 0, else ${TMPDIR:-/tmp}/rtm-<euid>.  A set-user-ID
+ * or set-group-ID process (real and effective ids differ) ignores
+ * RTM_DIR and TMPDIR.  Returns 0, or -1 with ENAMETOOLONG when it does
+ * not fit.
  */
 int	 rtmc_default_dir(char *buf, size_t size);
 
@@ -170,8 +184,12 @@ int	 rtmc_default_dir(char *buf, size_t size);
  * rtmc_open: registers with the rtm of run directory dir (NULL: the
  * default, see rtmc_default_dir()) and loads its tables.
  *
- * Binds DIR/peers/client.<pid>.sock (mode 0600; a stale socket left by
- * a dead process of the same pid is replaced), sends HELLO to
+ * SIGUSR1 must not have its default disposition (it would kill the
+ * process at the first flush): install rtmc_sigusr1_install()'s
+ * handler, one of your own, or SIG_IGN first.
+ *
+ * Binds DIR/peers/client.<pid>.sock (mode 0600; a stale socket of this
+ * uid left by a dead process of the same pid is replaced), sends HELLO to
  * DIR/rtm.sock and applies what rtm sends until its first full dump is
  * complete, calling opts->cb for each entry and once with RTMC_EV_SYNC.
  * Then acknowledges the dump.  opts may be NULL.  timeout_ms bounds the
@@ -181,6 +199,21 @@ int	 rtmc_default_dir(char *buf, size_t size);
  * If rtm does not answer, the HELLO is repeated every second until the
  * deadline.
  *
+ * Datagrams on the socket are taken only from rtm's uid (the owner of
+ * DIR/rtm.sock, read again whenever the handle registers after losing
+ * rtm) or root; others are dropped and counted in foreign.  That needs
+ * sender credentials, which Linux gives (SO_PASSCRED).  Without them
+ * (the portable build, or a datagram the kernel names no sender for)
+ * nothing is checked, and any process of the client's own uid can
+ * write to its socket (mode 0600) and feed it tables; so can that uid
+ * anyway when it is rtm's.
+ *
+ * On Linux the socket file gets its mode without the umask (fchmod()
+ * before bind()); elsewhere the process umask is narrowed during bind(),
+ * which another thread creating a file at that moment would see.  The
+ * socket is close-on-exec from its creation where SOCK_CLOEXEC exists;
+ * descriptors sent to it are discarded.
+ *
  * Returns the handle, or NULL with errno set and a message in err (when
  * err is not NULL; RTMC_ERRLEN bytes always suffice):
  *	ENOENT, ECONNREFUSED	rtm is not running ("cannot reach rtm at
@@ -189,7 +222,15 @@ int	 rtmc_default_dir(char *buf, size_t size);
  *	ETIMEDOUT		no complete dump within the deadline
  *	EACCES			rtm refused the registration (its text)
  *	ECONNRESET		rtm is shutting down
- *	EADDRINUSE		this process already has a handle open
+ *	EINVAL			SIGUSR1 has its default disposition
+ *				("SIGUSR1 is not handled: ...")
+ *	ECANCELED		the callback closed the handle ("closed by
+ *				its own callback")
+ *	EADDRINUSE		this process already has a handle open, or
+ *				another live socket has its name
+ *	EEXIST, EACCES, EPERM	another user took the socket's name (not
+ *				a socket; a socket we may not write to; a
+ *				dead one we may not remove)
  *	ENAMETOOLONG		DIR is too long for a socket path
  * and the errors of socket(2), bind(2) and malloc(3).
  */
@@ -202,7 +243,13 @@ struct rtmc	*rtmc_open(const char *dir, const struct rtmc_opts *opts,
  * frees the handle.  NULL is ignored.  Preserves errno.  In a child
  * created by fork() after rtmc_open(), it only releases the child's
  * copy: the registration, the socket file and the goodbye belong to the
- * parent.
+ * parent's pid (the child must not use the handle otherwise).
+ *
+ * From an event callback it is deferred: the call that ran the callback
+ * closes the handle when it returns, and returns 0 (rtmc_open(): NULL
+ * with ECANCELED, "closed by its own callback").  A last RTMC_EV_GONE
+ * may still reach the callback meanwhile; after that call the handle
+ * must not be used.
  */
 void	 rtmc_close(struct rtmc *h);
 
@@ -224,9 +271,11 @@ int	 rtmc_timeout(const struct rtmc *h);
 /*
  * rtmc_dispatch: never blocks.  Handles a SIGUSR1 noted by the helper
  * below, receives every datagram queued on rtmc_fd() (at most 4096 per
- * call; poll again for more), validates each as a whole and applies it,
- * calling the callback per event, then sends whatever is due (ack,
- * resync).  Invalid datagrams are dropped and counted.
+ * call; poll again for more) and applies its records as they are
+ * decoded, calling the callback per event, then sends whatever is due
+ * (ack, resync).  A datagram with a bad header is dropped; a bad record
+ * stops its datagram after the records before it were applied and
+ * reported, and the library resyncs (both counted in malformed).
  *
  * Sequence handling: each change must carry the last applied seq + 1.
  * A gap makes the library send RESYNC and ignore changes until the
@@ -250,15 +299,26 @@ int	 rtmc_timeout(const struct rtmc *h);
  * dump is loaded as a resync: RTMC_EV_RESYNC, the *_ADD events, then
  * RTMC_EV_SYNC.  rtm announces a restart to the clients it finds, so
  * this usually takes milliseconds after rtm is back; without the
- * announcement, at most about idle_ms plus a second.
+ * announcement, at most about idle_ms plus a second.  rtm does not
+ * retire ARP segments when it merely stops: rtmc_arp_get() keeps
+ * reading the last addresses from attached segments until the new
+ * rtm's dump begins.
+ *
+ * Before each such HELLO the library also checks its own socket file.
+ * If it is gone (a /tmp cleaner), a new socket is bound at the same path
+ * and put under the same descriptor number with dup2() (counted in
+ * rebinds): poll and select sets stay valid, but dup2() closes the old
+ * socket and its epoll registration, so an epoll user adds rtmc_fd()
+ * again on the RTMC_EV_SYNC after an RTMC_EV_GONE (EEXIST: not rebound).
  *
  * Acknowledgements (the seq and table digest rtm verifies before it
  * calls a client in-sync) go out after each dump, at most every
  * RTMC_ACK_INTERVAL ms while changes arrive, and in answer to each
  * heartbeat while the client is idle.
  *
- * Returns the number of records applied (0 or more), or -1 with errno
- * EDEADLK when called from the callback, or a failure of recv(2).
+ * Returns the number of records applied (0 or more), 0 when a callback
+ * closed the handle, or -1 with errno EDEADLK when called from the
+ * callback, or a failure of recv(2).
  */
 int	 rtmc_dispatch(struct rtmc *h);
 
@@ -269,24 +329,34 @@ int	 rtmc_dispatch(struct rtmc *h);
  * queue is backed up.
  *
  * rtmc_flush_signalled: the caller's way of telling the library that a
- * SIGUSR1 arrived.  It drains the socket like rtmc_dispatch().  Then,
- * unless a FLUSH record was applied since the previous SIGUSR1 was
- * handled (in this drain or before it), the FLUSH is still queued in
- * rtm: the library empties both tables at once (RTMC_EV_RESYNC) and
- * sends RESYNC, so a dump follows.  Either way the mirror converges to
- * rtm's tables.  Returns like rtmc_dispatch().
+ * SIGUSR1 arrived.  It drains the socket like rtmc_dispatch().  Then it
+ * matches the signal with one FLUSH record applied (in this drain or
+ * before it) that no earlier signal was matched with: a counter, so two
+ * flushes close together cost only their records.  When there is none,
+ * the FLUSH is still queued in rtm: the library empties both tables at
+ * once (RTMC_EV_RESYNC) and sends RESYNC, so a dump follows.  Signals
+ * that arrive together merge; the record left over lets a later signal
+ * pass, whose FLUSH empties the tables when it arrives.  Either way the
+ * mirror converges to rtm's tables.  Returns like rtmc_dispatch().
  *
  * rtmc_sigusr1_install: an optional helper for callers without their
  * own signal handling.  Installs a SIGUSR1 handler (sigaction, with
  * SA_RESTART) that only writes one byte to a non-blocking close-on-exec
- * self-pipe, which is async-signal-safe.  Returns the pipe's read end:
- * add it to the poll set and call rtmc_dispatch() when it is readable;
- * rtmc_dispatch() empties the pipe and, when a byte was there, acts as
- * rtmc_flush_signalled().  Calling it again returns the same fd.
- * Returns -1 with errno on failure.
+ * self-pipe (pipe2() on Linux), which is async-signal-safe.  Returns the
+ * pipe's read end: add it to the poll set and call rtmc_dispatch() when
+ * it is readable; rtmc_dispatch() empties the pipe and, when a byte was
+ * there, acts as rtmc_flush_signalled().  Calling it again in the same
+ * process returns the same fd.  In a child after fork() it closes the
+ * inherited pipe and makes the child its own, so parent and child never
+ * read each other's signals: a child calls it before using the library
+ * (and must not use the parent's handles; see rtmc_close()).  Returns
+ * -1 with errno on failure.
  *
  * rtmc_sigusr1_uninstall: restores the previous SIGUSR1 disposition and
- * closes the pipe.
+ * closes the pipe.  A handler running at that moment on another thread
+ * may write to a closed or reused descriptor: uninstall only when no
+ * other thread can take SIGUSR1 (block it there first), and after
+ * rtmc_close() (rtm signals until it has the goodbye).
  */
 int	 rtmc_flush_signalled(struct rtmc *h);
 int	 rtmc_sigusr1_install(void);
@@ -324,11 +394,14 @@ int	 rtmc_route_get(const struct rtmc *h, uint32_t addr,
  * rtmc_arp_get: the IPv4 address (host order) of mac.  Attaches the
  * MAC's segment read-only on the first lookup (checking that it is
  * this MAC's segment), then reads it with the seqlock: no system call.
- * Returns 0, or -1 with errno:
+ * rtm retires a MAC's segment before it deletes or flushes it, so
+ * until the mirror applies the deletion this fails with EIDRM instead of
+ * returning the old address.  Returns 0, or -1 with errno:
  *	ENOENT		mac is not in the mirror
  *	EAGAIN		a write to the segment stayed incomplete
  *	EBADMSG		the segment is not (any more) this MAC's
- *	EIDRM, EINVAL	the segment was removed (a deletion not yet seen)
+ *	EIDRM		rtm retired the segment (a deletion not yet seen)
+ *	EIDRM, EINVAL	the segment was removed before we attached it
  *	EACCES		the segment's mode does not allow reading
  */
 int	 rtmc_arp_get(struct rtmc *h, const uint8_t mac[RTMC_MAC_LEN],
@@ -337,7 +410,10 @@ int	 rtmc_arp_get(struct rtmc *h, const uint8_t mac[RTMC_MAC_LEN],
 /*
  * rtmc_route_walk: calls cb for every mirrored route, in the order of
  * "rtm-admin route show" (address, then prefix length) when sorted is
- * 1.  A non-zero return from cb stops the walk and is returned.
+ * 1.  A non-zero return from cb stops the walk and is returned.  A
+ * sorted walk of two or more entries allocates first and may return -1
+ * with ENOMEM without calling cb: a cb that stops with -1 cannot be told
+ * from that unless errno is checked, so return another value.
  *
  * rtmc_arp_walk: the same for the ARP table (ordered by MAC when
  * sorted), attaching each segment to read its address (see has_ip).

@@ -9,6 +9,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -24,6 +25,7 @@
 
 #include "addr.h"
 #include "msg.h"
+#include "os.h"
 #include "rtmc.h"
 #include "shm.h"
 #include "testutil.h"
@@ -708,6 +710,10 @@ test_arp_del_detaches(void)
 	CU_ASSERT(seg_nattch(shmid) == want_att);
 
 	CU_ASSERT(admin("arp del 02:00:00:00:00:01") == 0);
+	/* Not applied here yet: the segment still attached says it was
+	 * removed, where it used to go on giving the old address. */
+	errno = 0;
+	CU_ASSERT(rtmc_arp_get(H, mac, &ip) == -1 && errno == EIDRM);
 	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
 	/* rtm removed it; it is gone from the kernel once every client
 	 * has detached. */
@@ -719,6 +725,12 @@ test_arp_del_detaches(void)
 		CU_ASSERT(mo && strstr(mo, "\narp del 02:00:00:00:00:01\n"));
 		free(mo);
 	}
+	/* rtm merely stopping retires nothing: clients go on reading. */
+	CU_ASSERT(rtmc_mac_parse("02:00:00:00:00:02", mac, NULL) == 0);
+	CU_ASSERT(rtmc_arp_get(H, mac, &ip) == 0 && ip == 0x0a000002);
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+	rtm_pid = -1;
+	CU_ASSERT(rtmc_arp_get(H, mac, &ip) == 0 && ip == 0x0a000002);
 	close_handle();
 }
 
@@ -1187,6 +1199,153 @@ test_goodbye(void)
 		free(me);
 	}
 	close_handle();
+}
+
+static int	settled_fds(const char *dir);
+
+/*
+ * A handle whose socket file was removed (a /tmp cleaner) binds a new
+ * one when it registers again after losing rtm, under the same
+ * descriptor: a restarted rtm reaches it.  It used to say HELLO for
+ * ever to an rtm that could not answer.
+ */
+static void
+test_socket_file_removed(void)
+{
+	struct want_clients	 w = { .n = 0 };
+	struct rtmc_stats	 st;
+	char			 path[UDS_PATH_MAX + 1];
+	int			 fd;
+
+	start_rtm();
+	CU_ASSERT(admin("route add 10.0.0.0/8 dev eth0") == 0);
+	H = open_handle();
+	fd = rtmc_fd(H);
+	snprintf(path, sizeof(path), "%s/peers/client.%ld.sock", tu_dir,
+	    (long)getpid());
+	CU_ASSERT_FATAL(unlink(path) == 0);
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+	start_rtm_keep();
+	CU_ASSERT(admin("route add 10.9.0.0/16 dev eth9") == 0);
+	w.pids[w.n++] = getpid();
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	rtmc_stats(H, &st);
+	CU_ASSERT(st.rebinds == 1 && st.routes == 2);
+	CU_ASSERT_EQUAL(rtmc_fd(H), fd);
+	close_handle();
+}
+
+/* Sends, from a socket bound nowhere, one datagram to path. */
+static int
+send_unbound(const char *path, const void *buf, size_t len)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, r;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+		return -1;
+	r = (int)sendto(fd, buf, len, 0, (struct sockaddr *)&sun,
+	    sizeof(sun));
+	close(fd);
+	return r == (int)len ? 0 : -1;
+}
+
+/*
+ * The child of test_forged_notification_dropped, as nobody: a handle,
+ * then the next change as rtm would send it, from another process of
+ * the same uid.  Exit 0: dropped and counted.
+ */
+static int
+forge_as_nobody(const char *dir)
+{
+	static uint8_t		 buf[512];
+	struct rtmc_stats	 st;
+	struct rtmc_route	 rt;
+	struct msg_writer	 mw;
+	struct msg_header	 hd;
+	struct msg_record	 r;
+	struct pollfd		 pfd;
+	struct rtmc		*h;
+	char			 e[RTMC_ERRLEN], path[UDS_PATH_MAX + 1];
+	pid_t			 me = getpid(), forger;
+	int			 status;
+
+	if (setgid(65534) == -1 || setuid(65534) == -1)
+		return 10;
+	signal(SIGUSR1, SIG_IGN);
+	if ((h = rtmc_open(dir, NULL, WAIT_MS, e, sizeof(e))) == NULL) {
+		fprintf(stderr, "rtmc_open: %s\n", e);
+		return 11;
+	}
+	rtmc_stats(h, &st);
+	memset(&hd, 0, sizeof(hd));
+	hd.version = MSG_VERSION;
+	hd.chan = MSG_CHAN_NOTIFY;
+	hd.instance = st.instance;
+	msg_begin(&mw, buf, sizeof(buf), &hd);
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_ROUTE_ADD;
+	r.u.route.seq = st.seq + 1;
+	r.u.route.route.dst.addr = 0x08080000u;
+	r.u.route.route.dst.len = 16;
+	strcpy(r.u.route.route.ifname, "evil0");
+	if (msg_put(&mw, &r) == -1)
+		return 12;
+	snprintf(path, sizeof(path), "%s/peers/client.%ld.sock", dir,
+	    (long)me);
+	if ((forger = fork()) == 0)
+		_exit(send_unbound(path, buf, msg_finish(&mw)) == 0 ? 0 : 1);
+	if (forger == -1 || waitpid(forger, &status, 0) != forger ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return 13;
+	pfd.fd = rtmc_fd(h);
+	pfd.events = POLLIN;
+	for (int i = 0; i < 100 && st.foreign == 0; i++) {
+		pfd.revents = 0;
+		(void)poll(&pfd, 1, 20);
+		if (rtmc_dispatch(h) == -1)
+			return 14;
+		rtmc_stats(h, &st);
+	}
+	status = rtmc_route_get(h, 0x08080808u, &rt) == 0 ? 20 :
+	    st.foreign != 1 ? 21 : 0;
+	rtmc_close(h);
+	return status;
+}
+
+/*
+ * Anyone of a client's own uid may write to its socket; only rtm's uid
+ * (or root) feeds the mirror.  rtm as root, a client as nobody, and a
+ * datagram from another process of nobody's that would be the next
+ * change: dropped and counted, where it used to be applied.
+ */
+static void
+test_forged_notification_dropped(void)
+{
+	char	 dir[] = "/dev/shm/rtm-test.XXXXXX", state[600];
+	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
+		    dir, TU_S("-s"), state, NULL };
+	pid_t	 kid;
+
+	if (geteuid() != 0 || strcmp(os_backend(), "linux") != 0 ||
+	    mkdtemp(dir) == NULL)
+		return;			/* no credentials: no check */
+	tu_own_dir(dir);
+	(void)chmod(dir, 0755);
+	snprintf(state, sizeof(state), "%s", tu_path("rtm.state"));
+	rtm_pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"));
+	CU_ASSERT_FATAL(rtm_pid > 0);
+	CU_ASSERT_FATAL(settled_fds(dir) > 0);
+	if ((kid = tu_fork()) == 0)
+		_exit(forge_as_nobody(dir));
+	CU_ASSERT_FATAL(kid > 0);
+	tu_track(kid);
+	CU_ASSERT_EQUAL(tu_exit_code(kid, 3 * WAIT_MS), 0);
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+	rtm_pid = -1;
 }
 
 static void
@@ -2196,6 +2355,8 @@ static const struct tu_test tests[] = {
 	{ "admin_replies_bounded", test_admin_replies_bounded },
 	{ "idle_admin_forgotten", test_idle_admin_forgotten },
 	{ "admin_sessions_per_user", test_admin_sessions_per_user },
+	{ "socket_file_removed", test_socket_file_removed },
+	{ "forged_notification_dropped", test_forged_notification_dropped },
 	{ "gateway_must_be_unicast", test_gateway_must_be_unicast },
 	{ "admin_told_of_shutdown", test_admin_told_of_shutdown },
 	{ "clients_cannot_starve_admins", test_clients_cannot_starve_admins },

@@ -51,6 +51,7 @@ static struct rtmc_event evs[512];
 static int nev;
 static struct rtmc *reentry_h;
 static int reentry_errno;
+static struct rtmc *close_h;		/* the callback closes it */
 
 static void
 on_event(struct rtmc *h, const struct rtmc_event *ev, void *arg)
@@ -62,6 +63,10 @@ on_event(struct rtmc *h, const struct rtmc_event *ev, void *arg)
 		reentry_errno = 0;
 		if (rtmc_dispatch(h) == -1)
 			reentry_errno = errno;
+	}
+	if (close_h == h) {
+		close_h = NULL;
+		rtmc_close(h);
 	}
 }
 
@@ -205,6 +210,7 @@ fake_init(void)
 	memset(&F, 0, sizeof(F));
 	nev = 0;
 	reentry_h = NULL;
+	close_h = NULL;
 	CU_ASSERT_FATAL(mkdir(tu_path("peers"), 0700) == 0);
 	F.sock = uds_bind(tu_path("rtm.sock"), 0666);
 	CU_ASSERT_FATAL(F.sock != -1);
@@ -1697,6 +1703,106 @@ test_signal_with_flush(void)
 	fake_done();
 }
 
+/*
+ * Two flushes, then their two signals: each signal finds its FLUSH
+ * applied, and nothing is emptied twice.  With a flag instead of a
+ * count, the second signal found none and emptied both tables.
+ */
+static void
+test_two_flushes_two_signals(void)
+{
+	struct msg_record	 f[] = { rec_flush(5, MSG_FLUSH_ROUTE),
+				    rec_flush(6, MSG_FLUSH_ARP) };
+	struct rtmc		*h;
+
+	fake_init();
+	h = open_two_routes();
+	CU_ASSERT_FATAL(h != NULL);
+	send_recs(f, 2);
+	CU_ASSERT(rtmc_dispatch(h) == 2);
+	CU_ASSERT(rtmc_flush_signalled(h) == 0);
+	CU_ASSERT(rtmc_flush_signalled(h) == 0);
+	CU_ASSERT(stats(h).signals == 2 && stats(h).signal_clears == 0);
+	CU_ASSERT(stats(h).synced == 1 && stats(h).seq == 6);
+	CU_ASSERT(fake_count(MSG_RESYNC) == 0);
+	rtmc_close(h);
+	fake_done();
+}
+
+/* rtmc_close() from a callback takes effect when the dispatch that ran
+ * it returns; it used to free the handle under the dispatch. */
+static void
+test_close_in_callback(void)
+{
+	struct msg_record	 c[] = {
+		rec_route(MSG_ROUTE_ADD, 1, "10.0.0.0/8", NULL, "eth0"),
+		rec_route(MSG_ROUTE_ADD, 2, "20.0.0.0/8", NULL, "eth0"),
+	};
+	struct rtmc		*h;
+
+	fake_init();
+	h = open_empty(0);
+	CU_ASSERT_FATAL(h != NULL);
+	nev = 0;
+	close_h = h;
+	send_recs(c, 2);
+	/* The first change's callback closes: the second is not applied. */
+	CU_ASSERT(rtmc_dispatch(h) == 0);
+	CU_ASSERT(nev == 1 && evs[0].type == RTMC_EV_ROUTE_ADD);
+	CU_ASSERT(fake_expect(MSG_GOODBYE, NULL, 2000));
+	fake_done();
+}
+
+/* Without a handler, the first flush's SIGUSR1 would kill the caller:
+ * rtmc_open() says so instead. */
+static void
+test_open_needs_sigusr1(void)
+{
+	char	 err[RTMC_ERRLEN];
+
+	CU_ASSERT_FATAL(signal(SIGUSR1, SIG_DFL) != SIG_ERR);
+	errno = 0;
+	CU_ASSERT(rtmc_open(tu_dir, NULL, 200, err, sizeof(err)) == NULL);
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT(strstr(err, "SIGUSR1 is not handled") != NULL);
+	signal(SIGUSR1, SIG_IGN);
+}
+
+/*
+ * A child that installs the helper gets a pipe of its own: its signals
+ * no longer land in the parent's pipe (where the parent would take
+ * them for its own, and the child, reading nothing, spun).
+ */
+static void
+test_signal_helper_after_fork(void)
+{
+	struct pollfd	 pfd;
+	pid_t		 kid;
+	int		 fd;
+
+	fd = rtmc_sigusr1_install();
+	CU_ASSERT_FATAL(fd != -1);
+	if ((kid = tu_fork()) == 0) {
+		struct pollfd	 p;
+		int		 kfd = rtmc_sigusr1_install();
+
+		if (kfd == -1 || raise(SIGUSR1) != 0)
+			_exit(1);
+		p.fd = kfd;
+		p.events = POLLIN;
+		p.revents = 0;
+		_exit(poll(&p, 1, 2000) == 1 ? 0 : 2);
+	}
+	CU_ASSERT_FATAL(kid > 0);
+	tu_track(kid);
+	CU_ASSERT_EQUAL(tu_exit_code(kid, 5000), 0);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	CU_ASSERT(poll(&pfd, 1, 0) == 0);
+	rtmc_sigusr1_uninstall();
+}
+
 static void
 test_signal_helper(void)
 {
@@ -1927,6 +2033,10 @@ static const struct tu_test signal_tests[] = {
 	{ "signal_without_flush", test_signal_without_flush },
 	{ "signal_with_flush", test_signal_with_flush },
 	{ "signal_helper", test_signal_helper },
+	{ "signal_helper_after_fork", test_signal_helper_after_fork },
+	{ "two_flushes_two_signals", test_two_flushes_two_signals },
+	{ "close_in_callback", test_close_in_callback },
+	{ "open_needs_sigusr1", test_open_needs_sigusr1 },
 	{ NULL, NULL }
 };
 
@@ -1941,5 +2051,8 @@ static const struct tu_suite suites[] = {
 int
 main(int argc, char *argv[])
 {
+	/* rtmc_open() refuses a process a flush's SIGUSR1 would kill; the
+	 * fake rtm never signals, and the signal tests install their own. */
+	signal(SIGUSR1, SIG_IGN);
 	return tu_main(argc, argv, suites);
 }
