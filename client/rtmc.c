@@ -113,15 +113,6 @@ struct rtmc {
 	struct rtmc_stats st;
 };
 
-static unsigned long long
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL +
-	    (unsigned long long)ts.tv_nsec;
-}
 
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -312,7 +303,7 @@ send_hello(struct rtmc *h, unsigned long long now)
 static void
 session_lost(struct rtmc *h, int hello_now)
 {
-	unsigned long long now = now_ns();
+	unsigned long long now = os_now_ns();
 
 	if (h->state == ST_REGISTER) {
 		/* The rtm we asked is going away too. */
@@ -378,7 +369,7 @@ send_ack(struct rtmc *h, unsigned long long now)
 static void
 schedule_ack(struct rtmc *h, int now_please)
 {
-	unsigned long long now = now_ns();
+	unsigned long long now = os_now_ns();
 	unsigned long long next = h->last_ack +
 	    RTMC_ACK_INTERVAL * 1000000ULL;
 
@@ -440,7 +431,7 @@ request_resync(struct rtmc *h, int clear)
 	h->ack_pending = 0;
 	if (clear)
 		clear_for_resync(h);
-	send_resync(h, now_ns());
+	send_resync(h, os_now_ns());
 }
 
 /* Records. */
@@ -658,7 +649,7 @@ on_heartbeat(struct rtmc *h, const struct msg_header *hdr,
 		 * rtm, most likely).  One that went out earlier was lost
 		 * with the rtm that was stopped or dying when it came.
 		 */
-		now = now_ns();
+		now = os_now_ns();
 		if (hdr->instance != h->instance && (!h->hello_pending ||
 		    now >= h->last_hello + RTMC_HELLO_ANSWER_MS * 1000000ULL))
 			send_hello(h, now);
@@ -699,7 +690,7 @@ on_error(struct rtmc *h, const struct msg_record *rec)
 	}
 	if (h->state == ST_REGISTER) {
 		h->hello_pending = 0;
-		h->hello_due = now_ns() + RTMC_REFUSED_RETRY_MS * 1000000ULL;
+		h->hello_due = os_now_ns() + RTMC_REFUSED_RETRY_MS * 1000000ULL;
 		return;
 	}
 	/* Past registration, an error means this rtm does not know us
@@ -742,7 +733,7 @@ process(struct rtmc *h, const uint8_t *buf, size_t len)
 		return 0;
 	}
 	h->st.datagrams++;
-	h->last_rx = now_ns();
+	h->last_rx = os_now_ns();
 	/* Another rtm than the one whose dump we hold: it was restarted,
 	 * and what we have is the old daemon's table. */
 	if (h->state != ST_REGISTER && hdr.instance != h->instance)
@@ -836,7 +827,7 @@ drain(struct rtmc *h, int max)
 static void
 run_timers(struct rtmc *h)
 {
-	unsigned long long now = now_ns();
+	unsigned long long now = os_now_ns();
 
 	switch (h->state) {
 	case ST_REGISTER:
@@ -1058,14 +1049,14 @@ static void
 send_goodbye(struct rtmc *h, int wait_ms)
 {
 	struct msg_record	 rec;
-	unsigned long long	 end = now_ns() + (unsigned long long)wait_ms *
+	unsigned long long	 end = os_now_ns() + (unsigned long long)wait_ms *
 	    1000000ULL;
 	int			 saved = errno;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = MSG_GOODBYE;
 	rec.u.goodbye.pid = (uint32_t)h->pid;
-	while (send_record(h, &rec) == UDS_FULL && now_ns() < end)
+	while (send_record(h, &rec) == UDS_FULL && os_now_ns() < end)
 		poll(NULL, 0, 1);
 	errno = saved;
 }
@@ -1120,7 +1111,7 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 	}
 	if (timeout_ms <= 0)
 		timeout_ms = RTMC_TIMEOUT_DEFAULT;
-	end = now_ns() + (unsigned long long)timeout_ms * 1000000ULL;
+	end = os_now_ns() + (unsigned long long)timeout_ms * 1000000ULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		seterr(err, errlen, "%s", strerror(errno));
 		return NULL;
@@ -1178,8 +1169,8 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 
 	h->opening = 1;
 	h->state = ST_REGISTER;
-	h->last_rx = now_ns();
-	while ((f = send_hello(h, now_ns())) == UDS_FULL && now_ns() < end)
+	h->last_rx = os_now_ns();
+	while ((f = send_hello(h, os_now_ns())) == UDS_FULL && os_now_ns() < end)
 		poll(NULL, 0, 1);
 	if (f != UDS_SENT) {
 		if (f == UDS_FULL)
@@ -1206,7 +1197,7 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 			hello_sent = 0;
 			goto fail;
 		}
-		if ((now = now_ns()) >= end) {
+		if ((now = os_now_ns()) >= end) {
 			/* Before errno is set: the owner's stat() may fail. */
 			long owner = h->st.datagrams == 0 ?
 			    uds_foreign_owner(h->rtm_path) : -1;
@@ -1308,7 +1299,7 @@ rtmc_timeout(const struct rtmc *h)
 			due = h->ack_due;
 		break;
 	}
-	now = now_ns();
+	now = os_now_ns();
 	if (due <= now)
 		return 0;
 	/* Round up, so a poll that times out finds the work due. */

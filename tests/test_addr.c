@@ -493,6 +493,26 @@ test_ifname_bounded(void)
 	free(p);
 }
 
+/*
+ * What a check returned (rc, errno e, why) against want: NULL for
+ * valid, else the reason.  what and i name the case when it differs.
+ */
+static void
+check_verdict(int rc, int e, const char *why, const char *want,
+    const char *what, size_t i)
+{
+	if (want == NULL) {
+		CU_ASSERT_EQUAL(rc, 0);
+		return;
+	}
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_EQUAL(e, EINVAL);
+	if (why == NULL || strcmp(why, want) != 0)
+		fprintf(stderr, "%s %zu: why \"%s\"\n", what, i,
+		    why != NULL ? why : "(none)");
+	ASSERT_WHY(why, want);
+}
+
 /* A next hop is one host; the edges of each refused range. */
 static void
 test_gateway_check(void)
@@ -518,14 +538,7 @@ test_gateway_check(void)
 
 		errno = 0;
 		rc = addr_gateway_check(cases[i].gw, &why);
-		if (cases[i].why == NULL) {
-			CU_ASSERT_EQUAL(rc, 0);
-		} else {
-			CU_ASSERT_EQUAL(rc, -1);
-			CU_ASSERT_EQUAL(errno, EINVAL);
-			CU_ASSERT_PTR_NOT_NULL_FATAL(why);
-			ASSERT_WHY(why, cases[i].why);
-		}
+		check_verdict(rc, errno, why, cases[i].why, "gateway", i);
 	}
 }
 
@@ -569,16 +582,7 @@ test_route_valid(void)
 
 		errno = 0;
 		rc = addr_route_valid(&cases[i].r, &why);
-		if (cases[i].why == NULL) {
-			CU_ASSERT_EQUAL(rc, 0);
-		} else {
-			CU_ASSERT_EQUAL(rc, -1);
-			CU_ASSERT_EQUAL(errno, EINVAL);
-			CU_ASSERT_PTR_NOT_NULL_FATAL(why);
-			if (strcmp(why, cases[i].why) != 0)
-				fprintf(stderr, "route %zu: why \"%s\"\n", i, why);
-			ASSERT_WHY(why, cases[i].why);
-		}
+		check_verdict(rc, errno, why, cases[i].why, "route", i);
 	}
 }
 

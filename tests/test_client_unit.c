@@ -25,6 +25,7 @@
 #include "addr.h"
 #include "digest.h"
 #include "msg.h"
+#include "os.h"
 #include "rtmc.h"
 #include "shm.h"
 #include "testutil.h"
@@ -416,20 +417,10 @@ count_events(enum rtmc_event_type type)
 	return n;
 }
 
-/* The clock librtmc times its waits with. */
-static unsigned long long
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL +
-	    (unsigned long long)ts.tv_nsec;
-}
 
 /*
  * Whether t, what rtmc_timeout() just said, is a wait of want ms armed
- * at or after t0 (mono_ns() before the call that armed it): at most
+ * at or after t0 (os_now_ns() before the call that armed it): at most
  * want, and at least want less the time since t0, rounded up.  A check
  * stalled for a while finds that much less left, never more: "t > 0"
  * or "t > want / 2" would fail on a loaded machine.
@@ -437,7 +428,7 @@ mono_ns(void)
 static int
 armed_for(int t, int want, unsigned long long t0)
 {
-	unsigned long long since = mono_ns() - t0;
+	unsigned long long since = os_now_ns() - t0;
 
 	return t >= 0 && t <= want &&
 	    (unsigned long long)t + (since + 999999ULL) / 1000000ULL >=
@@ -1276,7 +1267,7 @@ test_malformed(void)
 }
 
 static int loop_until(struct rtmc *, int (*)(struct rtmc *), int);
-/* mono_ns() before loop_until()'s last dispatch. */
+/* os_now_ns() before loop_until()'s last dispatch. */
 static unsigned long long loop_last;
 
 static int
@@ -1299,7 +1290,7 @@ test_goodbye_from_rtm(void)
 	send_one(rec_simple(MSG_GOODBYE, 0));
 	nev = 0;
 	/* rtm shuts down: not an error.  The mirror stays readable. */
-	t0 = mono_ns();
+	t0 = os_now_ns();
 	CU_ASSERT(rtmc_dispatch(h) == 1);
 	CU_ASSERT(nev == 2 && evs[1].type == RTMC_EV_GONE && evs[1].seq == 1);
 	CU_ASSERT(stats(h).gone == 1 && stats(h).synced == 0);
@@ -1360,7 +1351,7 @@ test_rtm_vanished(void)
 	fake_done();
 	CU_ASSERT(unlink(tu_path("rtm.sock")) == 0);
 	nev = 0;
-	t0 = mono_ns();
+	t0 = os_now_ns();
 	CU_ASSERT(rtmc_resync(h) == 0);
 	CU_ASSERT(count_events(RTMC_EV_GONE) == 1);
 	CU_ASSERT(stats(h).gone == 1);
@@ -1400,7 +1391,7 @@ loop_until(struct rtmc *h, int (*fn)(struct rtmc *), int max)
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		poll(&pfd, 1, rtmc_timeout(h));
-		loop_last = mono_ns();
+		loop_last = os_now_ns();
 		if (rtmc_dispatch(h) == -1)
 			return errno;
 		if (fn != NULL && fn(h))
@@ -1610,7 +1601,7 @@ test_error_after_register(void)
 	CU_ASSERT(fake_count(MSG_HELLO) == 1);
 	/* Refused again: try later (500 ms), not in a loop. */
 	send_one(r);
-	t0 = mono_ns();
+	t0 = os_now_ns();
 	CU_ASSERT(rtmc_dispatch(h) == 0);
 	CU_ASSERT(fake_count(MSG_HELLO) == 0);
 	CU_ASSERT(armed_for(rtmc_timeout(h), 500, t0));

@@ -495,6 +495,21 @@ test_unreadable_state_refused(void)
 	rmdir(tu_path("rtm.state"));
 }
 
+/* Damage as a bad disk block would: one bit of the journal at off. */
+static void
+flip_journal_byte(long off)
+{
+	FILE	*f = fopen(tu_path("rtm.state.journal"), "r+");
+	int	 c;
+
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT(fseek(f, off, SEEK_SET) == 0);
+	c = fgetc(f);
+	CU_ASSERT(c != EOF && fseek(f, off, SEEK_SET) == 0);
+	fputc(c ^ 0x40, f);
+	CU_ASSERT(fclose(f) == 0);
+}
+
 /*
  * A bad record with good ones after it is damage in the middle of the
  * journal, not a write a crash cut short: rtm refuses to start and
@@ -510,7 +525,6 @@ test_damaged_journal_refused(void)
 	long long	 at = -1;
 	struct stat	 st;
 	const char	*p;
-	FILE		*f;
 	pid_t		 pid = start();
 	int		 rc;
 
@@ -518,13 +532,7 @@ test_damaged_journal_refused(void)
 		CU_ASSERT_EQUAL(admin("route add 10.0.%d.0/24 dev eth0", i), 0);
 	crash(pid);
 	/* Record 2 of 3 (35 bytes each): one payload byte flipped. */
-	f = fopen(tu_path("rtm.state.journal"), "r+");
-	CU_ASSERT_FATAL(f != NULL);
-	CU_ASSERT(fseek(f, 35 + 20, SEEK_SET) == 0);
-	rc = fgetc(f);
-	CU_ASSERT(fseek(f, 35 + 20, SEEK_SET) == 0);
-	fputc(rc ^ 0x40, f);
-	fclose(f);
+	flip_journal_byte(35 + 20);
 	CU_ASSERT_FATAL(stat(tu_path("rtm.state.journal"), &st) == 0);
 	before = tu_slurp(tu_path("rtm.state.journal"));
 	rc = tu_run(argv, NULL, out, sizeof(out), err, sizeof(err), 5000);
@@ -560,8 +568,7 @@ test_failed_start_leaves_no_segment(void)
 		    tu_dir, TU_S("-s"), TU_S(tu_path("rtm.state")), NULL };
 	char	 ip[32], m[32];
 	unsigned key;
-	int	 shmid, rc, c;
-	FILE	*f;
+	int	 shmid, rc;
 	pid_t	 pid = start();
 
 	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
@@ -573,13 +580,7 @@ test_failed_start_leaves_no_segment(void)
 	crash(pid);
 	/* The journal: the MAC (19 bytes), then two routes (35 each); a
 	 * payload byte of the first route flipped. */
-	f = fopen(tu_path("rtm.state.journal"), "r+");
-	CU_ASSERT_FATAL(f != NULL);
-	CU_ASSERT(fseek(f, 19 + 20, SEEK_SET) == 0);
-	c = fgetc(f);
-	CU_ASSERT(fseek(f, 19 + 20, SEEK_SET) == 0);
-	fputc(c ^ 0x40, f);
-	fclose(f);
+	flip_journal_byte(19 + 20);
 	rc = tu_run(argv, NULL, out, sizeof(out), err, sizeof(err), 5000);
 	CU_ASSERT_EQUAL(rc, 1);
 	CU_ASSERT(strstr(err, "not a torn tail") != NULL);
