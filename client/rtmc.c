@@ -102,7 +102,7 @@ struct rtmc {
 	unsigned long long last_rx;	/* last valid datagram from rtm */
 	unsigned long long idle_ns;	/* silence that means rtm is lost */
 
-	unsigned	 flush_seen;	/* FLUSHes not yet matched by a signal */
+	int		 flush_seen;	/* FLUSH since last SIGUSR1 handled */
 	int		 sig_pending;
 
 	int		 refused;	/* opening: ERROR from rtm */
@@ -514,7 +514,7 @@ apply(struct rtmc *h, const struct msg_record *rec, uint64_t seq, int dump)
 		if (rec->u.flush.what & MSG_FLUSH_ARP)
 			what |= MIRROR_ARP;
 		mirror_clear(&h->m, what);
-		h->flush_seen++;
+		h->flush_seen = 1;
 		ev.type = RTMC_EV_FLUSH;
 		ev.flush = (rec->u.flush.what & MSG_FLUSH_ROUTE ?
 		    RTMC_FLUSH_ROUTE : 0) |
@@ -598,7 +598,7 @@ on_change(struct rtmc *h, const struct msg_header *hdr,
 	case ST_WAITING:
 		/* A flush must empty us now, not when the dump comes. */
 		if (rec->type == MSG_FLUSH) {
-			h->flush_seen++;
+			h->flush_seen = 1;
 			clear_for_resync(h);
 		}
 		return 0;
@@ -957,12 +957,14 @@ handle_signal(struct rtmc *h)
 	h->sig_pending = 0;
 	h->st.signals++;
 	/*
-	 * One signal per flush, but signals that arrive together merge:
-	 * a surplus left here only means the next signal waits for its
-	 * FLUSH record, which empties the tables when it comes.
+	 * A flag, not a count: signals that arrive together merge, and a
+	 * count left over would let a later signal whose FLUSH never comes
+	 * (its queue overflowed) pass, leaving the flushed tables served
+	 * until the dump.  Two flushes close together may cost a needless
+	 * resync instead, which is safe.
 	 */
-	if (h->flush_seen > 0) {
-		h->flush_seen--;
+	if (h->flush_seen) {
+		h->flush_seen = 0;
 		return;
 	}
 	switch (h->state) {

@@ -329,15 +329,14 @@ int	 rtmc_dispatch(struct rtmc *h);
  * queue is backed up.
  *
  * rtmc_flush_signalled: the caller's way of telling the library that a
- * SIGUSR1 arrived.  It drains the socket like rtmc_dispatch().  Then it
- * matches the signal with one FLUSH record applied (in this drain or
- * before it) that no earlier signal was matched with: a counter, so two
- * flushes close together cost only their records.  When there is none,
- * the FLUSH is still queued in rtm: the library empties both tables at
- * once (RTMC_EV_RESYNC) and sends RESYNC, so a dump follows.  Signals
- * that arrive together merge; the record left over lets a later signal
- * pass, whose FLUSH empties the tables when it arrives.  Either way the
- * mirror converges to rtm's tables.  Returns like rtmc_dispatch().
+ * SIGUSR1 arrived.  It drains the socket like rtmc_dispatch().  Then,
+ * unless a FLUSH record was applied since the previous signal was
+ * handled (in this drain or before it), the FLUSH is still queued in
+ * rtm or was lost with a dropped queue: the library empties both tables
+ * at once (RTMC_EV_RESYNC) and sends RESYNC, so a dump follows.  Two
+ * flushes close together may cost a needless resync; records are not
+ * counted against signals, which merge.  Either way the mirror
+ * converges to rtm's tables.  Returns like rtmc_dispatch().
  *
  * rtmc_sigusr1_install: an optional helper for callers without their
  * own signal handling.  Installs a SIGUSR1 handler (sigaction, with

@@ -1695,12 +1695,13 @@ test_signal_with_flush(void)
 }
 
 /*
- * Two flushes, then their two signals: each signal finds its FLUSH
- * applied, and nothing is emptied twice.  With a flag instead of a
- * count, the second signal found none and emptied both tables.
+ * Two flushes whose signals merged into one, then the signal of a third
+ * flush whose record never comes (rtm dropped the client's queue): the
+ * tables are emptied at once, not left served until the dump.  Counting
+ * records against signals let that signal pass.
  */
 static void
-test_two_flushes_two_signals(void)
+test_merged_signals_then_lost_flush(void)
 {
 	struct msg_record	 f[] = { rec_flush(5, MSG_FLUSH_ROUTE),
 				    rec_flush(6, MSG_FLUSH_ARP) };
@@ -1711,11 +1712,13 @@ test_two_flushes_two_signals(void)
 	CU_ASSERT_FATAL(h != NULL);
 	send_recs(f, 2);
 	CU_ASSERT(rtmc_dispatch(h) == 2);
-	CU_ASSERT(rtmc_flush_signalled(h) == 0);
-	CU_ASSERT(rtmc_flush_signalled(h) == 0);
-	CU_ASSERT(stats(h).signals == 2 && stats(h).signal_clears == 0);
-	CU_ASSERT(stats(h).synced == 1 && stats(h).seq == 6);
-	CU_ASSERT(fake_count(MSG_RESYNC) == 0);
+	CU_ASSERT(rtmc_flush_signalled(h) == 0);	/* the merged one */
+	CU_ASSERT(stats(h).signal_clears == 0);
+	send_one(rec_route(MSG_ROUTE_ADD, 7, "30.0.0.0/8", NULL, "eth0"));
+	CU_ASSERT(rtmc_dispatch(h) == 1);
+	CU_ASSERT(rtmc_flush_signalled(h) == 0);	/* its FLUSH is lost */
+	CU_ASSERT(stats(h).signal_clears == 1 && stats(h).routes == 0);
+	CU_ASSERT(fake_expect(MSG_RESYNC, NULL, 2000));
 	rtmc_close(h);
 	fake_done();
 }
@@ -2025,7 +2028,8 @@ static const struct tu_test signal_tests[] = {
 	{ "signal_with_flush", test_signal_with_flush },
 	{ "signal_helper", test_signal_helper },
 	{ "signal_helper_after_fork", test_signal_helper_after_fork },
-	{ "two_flushes_two_signals", test_two_flushes_two_signals },
+	{ "merged_signals_then_lost_flush",
+	    test_merged_signals_then_lost_flush },
 	{ "close_in_callback", test_close_in_callback },
 	{ "open_needs_sigusr1", test_open_needs_sigusr1 },
 	{ NULL, NULL }
