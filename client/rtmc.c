@@ -858,6 +858,8 @@ run_timers(struct rtmc *h)
 
 static int sig_pipe[2] = { -1, -1 };
 static pid_t sig_owner;		/* the process that made the pipe */
+static dev_t sig_dev;		/* and the pipe itself */
+static ino_t sig_ino;
 static struct sigaction sig_prev;
 /*
  * Set after the byte is written, so every dispatch need not read the
@@ -896,44 +898,74 @@ sig_consume(void)
 	return got;
 }
 
+/* A descriptor inherited as an end of our pipe that still is one: a
+ * child may have closed it since and reused the number. */
+static void
+sig_forget(int *fd)
+{
+	struct stat st;
+
+	if (fstat(*fd, &st) == 0 && st.st_dev == sig_dev &&
+	    st.st_ino == sig_ino)
+		close(*fd);
+	*fd = -1;
+}
+
 int
 rtmc_sigusr1_install(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, cur;
+	struct stat	 st;
+	sigset_t	 usr1, mask;
+	int		 inherited, e;
 
 	if (sig_pipe[0] != -1 && sig_owner == getpid())
 		return sig_pipe[0];
-	if (sig_pipe[0] != -1) {
+	/* No handler may write to the pipe while it is being replaced. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &mask);
+	inherited = sig_pipe[0] != -1;
+	if (inherited) {
 		/* A child of the process that installed it: its own pipe,
 		 * or parent and child would read each other's signals. */
-		close(sig_pipe[0]);
-		close(sig_pipe[1]);
-		sig_pipe[0] = sig_pipe[1] = -1;
+		sig_forget(&sig_pipe[0]);
+		sig_forget(&sig_pipe[1]);
 		atomic_store(&sig_written, 0);
 	}
 	if (os_pipe_cloexec(sig_pipe) == -1)
-		return -1;
+		goto fail;
+	if (fstat(sig_pipe[0], &st) == -1)
+		goto fail;
+	sig_dev = st.st_dev;
+	sig_ino = st.st_ino;
 	sig_owner = getpid();
 	for (int i = 0; i < 2; i++)
 		if (fcntl(sig_pipe[i], F_SETFL,
 		    fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK) == -1)
 			goto fail;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sig_on_usr1;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGUSR1, &sa, &sig_prev) == -1)
-		goto fail;
+	/* A child keeps the handler it inherited, and with it what the
+	 * parent's install saved to restore. */
+	if (!inherited || sigaction(SIGUSR1, NULL, &cur) == -1 ||
+	    (cur.sa_flags & SA_SIGINFO) || cur.sa_handler != sig_on_usr1) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = sig_on_usr1;
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGUSR1, &sa, &sig_prev) == -1)
+			goto fail;
+	}
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 	return sig_pipe[0];
 fail:
-	{
-		int saved = errno;
-
+	e = errno;
+	if (sig_pipe[0] != -1)
 		close(sig_pipe[0]);
+	if (sig_pipe[1] != -1)
 		close(sig_pipe[1]);
-		sig_pipe[0] = sig_pipe[1] = -1;
-		errno = saved;
-	}
+	sig_pipe[0] = sig_pipe[1] = -1;
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	errno = e;
 	return -1;
 }
 
@@ -1087,9 +1119,14 @@ static int
 usr1_kills(void)
 {
 	struct sigaction sa;
+	sigset_t	 mask;
 
-	return sigaction(SIGUSR1, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL &&
-	    !(sa.sa_flags & SA_SIGINFO);
+	if (sigaction(SIGUSR1, NULL, &sa) == -1 ||
+	    sa.sa_handler != SIG_DFL || (sa.sa_flags & SA_SIGINFO))
+		return 0;
+	/* Blocked, it is taken by sigwait() or a signalfd: harmless. */
+	return sigprocmask(SIG_BLOCK, NULL, &mask) == -1 ||
+	    !sigismember(&mask, SIGUSR1);
 }
 
 struct rtmc *

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -1759,13 +1760,28 @@ test_open_needs_sigusr1(void)
 	CU_ASSERT(rtmc_open(tu_dir, NULL, 200, err, sizeof(err)) == NULL);
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	CU_ASSERT(strstr(err, "SIGUSR1 is not handled") != NULL);
+	/* Blocked (sigwait(), signalfd): nothing to fear; no rtm here. */
+	{
+		sigset_t usr1, old;
+
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, &old);
+		errno = 0;
+		CU_ASSERT(rtmc_open(tu_dir, NULL, 200, err, sizeof(err)) ==
+		    NULL);
+		CU_ASSERT(errno != EINVAL && errno != 0);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
 	signal(SIGUSR1, SIG_IGN);
 }
 
 /*
  * A child that installs the helper gets a pipe of its own: its signals
  * no longer land in the parent's pipe (where the parent would take
- * them for its own, and the child, reading nothing, spun).
+ * them for its own, and the child, reading nothing, spun).  It closes
+ * only what still is the inherited pipe, and its uninstall restores
+ * what the parent's install replaced.
  */
 static void
 test_signal_helper_after_fork(void)
@@ -1777,15 +1793,30 @@ test_signal_helper_after_fork(void)
 	fd = rtmc_sigusr1_install();
 	CU_ASSERT_FATAL(fd != -1);
 	if ((kid = tu_fork()) == 0) {
+		struct sigaction sa;
+		struct stat	 st;
 		struct pollfd	 p;
-		int		 kfd = rtmc_sigusr1_install();
+		int		 kfd, mine;
 
-		if (kfd == -1 || raise(SIGUSR1) != 0)
+		/* The child closed the inherited end, and the number went
+		 * to a file of its own: not the library's to close. */
+		close(fd);
+		if ((mine = open("/dev/null", O_RDONLY)) != fd)
+			_exit(3);
+		if ((kfd = rtmc_sigusr1_install()) == -1 ||
+		    raise(SIGUSR1) != 0)
 			_exit(1);
 		p.fd = kfd;
 		p.events = POLLIN;
 		p.revents = 0;
-		_exit(poll(&p, 1, 2000) == 1 ? 0 : 2);
+		if (poll(&p, 1, 2000) != 1)
+			_exit(2);
+		if (fstat(mine, &st) == -1 || !S_ISCHR(st.st_mode))
+			_exit(4);
+		/* Uninstalled, the parent's disposition is back. */
+		rtmc_sigusr1_uninstall();
+		_exit(sigaction(SIGUSR1, NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_IGN ? 0 : 5);
 	}
 	CU_ASSERT_FATAL(kid > 0);
 	tu_track(kid);
