@@ -591,6 +591,14 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	log_init(1, verbose);
+	/*
+	 * Peers are told apart by the real uid the kernel stamps on their
+	 * datagrams, and rtm's files belong to its effective uid: with two
+	 * uids, clients would take rtm's own datagrams for a stranger's.
+	 */
+	if (getuid() != geteuid() || getgid() != getegid())
+		fatalx("running set-user-ID or set-group-ID (real and "
+		    "effective ids differ): not supported");
 	if (dir == NULL)
 		dir = default_dir(dbuf, sizeof(dbuf));
 	if (*dir == '\0' || strlen(dir) >= sizeof(env.dir))

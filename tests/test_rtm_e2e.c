@@ -288,6 +288,26 @@ test_second_instance(void)
 	CU_ASSERT_EQUAL(kill(pid, 0), 0);
 }
 
+/*
+ * Real and effective uids that differ (rtm installed set-uid) would make
+ * clients drop rtm's own datagrams, checked by the real uid the kernel
+ * stamps on them: rtm refuses to start.
+ */
+static void
+test_setid_refused(void)
+{
+	char	*argv[] = { TU_S("/usr/bin/setpriv"), TU_S("--ruid=65534"),
+		    TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"), tu_dir,
+		    NULL };
+
+	if (geteuid() != 0 || access(argv[0], X_OK) != 0)
+		return;
+	CU_ASSERT_EQUAL(tu_run(argv, NULL, out, sizeof(out), err,
+	    sizeof(err), 10000), 1);
+	CU_ASSERT(strstr(err, "real and effective ids differ") != NULL);
+	CU_ASSERT(access(tu_path("rtm.sock"), F_OK) == -1);
+}
+
 /* A stray SIGUSR1 (clients take it for a flush) or SIGUSR2 used to
  * kill rtm without a clean stop. */
 static void
@@ -886,6 +906,7 @@ static const struct tu_test tests[] = {
 	{ "pid_spoof_refused", test_pid_spoof_refused },
 	{ "refusals_log_bounded", test_refusals_log_bounded },
 	{ "user_signals_ignored", test_user_signals_ignored },
+	{ "setid_refused", test_setid_refused },
 	{ "daemon_relative_paths", test_daemon_relative_paths },
 	{ "bad_limit_reported_at_start", test_bad_limit_reported_at_start },
 	{ "batch", test_batch },
