@@ -1114,6 +1114,35 @@ errno_of_status(uint16_t status)
 	}
 }
 
+/*
+ * Whoever owns the run directory can play rtm there, and the uid check
+ * on datagrams trusts the owner of its rtm.sock: a directory that rtm
+ * itself would refuse (group or world writable), or, for a user other
+ * than root, one of a third user's (a squatted ${TMPDIR}/rtm-UID), is
+ * not trusted.  One that cannot be looked at is left to the bind.
+ */
+static int
+dir_untrusted(const char *dir, char *err, size_t errlen)
+{
+	struct stat	 st;
+	uid_t		 me = geteuid();
+
+	if (stat(dir, &st) == -1)
+		return 0;
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		seterr(err, errlen, "run directory %s is group or world "
+		    "writable: not trusted", dir);
+		return 1;
+	}
+	if (me != 0 && st.st_uid != me && st.st_uid != 0) {
+		seterr(err, errlen, "run directory %s belongs to uid %lu, not "
+		    "to this user or root: not trusted", dir,
+		    (unsigned long)st.st_uid);
+		return 1;
+	}
+	return 0;
+}
+
 /* rtm announces every flush with SIGUSR1, whose default action kills. */
 static int
 usr1_kills(void)
@@ -1178,6 +1207,10 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 		goto fail;
 	}
 	canonical_dir(h->dir, sizeof(h->dir));
+	if (dir_untrusted(h->dir, err, errlen)) {
+		errno = EPERM;
+		goto fail;
+	}
 	e = snprintf(h->rtm_path, sizeof(h->rtm_path), "%s/%s", h->dir,
 	    RTMC_SOCK);
 	if (e < 0 || (size_t)e >= sizeof(h->rtm_path) ||

@@ -1748,6 +1748,41 @@ test_close_in_callback(void)
 	fake_done();
 }
 
+/*
+ * Whoever owns the run directory can play rtm: a directory anyone may
+ * write to is not trusted, nor, by a user other than root, one of a
+ * third user's (a squatted /tmp/rtm-UID).  Both used to be used.
+ */
+static void
+test_open_untrusted_dir(void)
+{
+	char	 dir[] = "/dev/shm/rtm-test.XXXXXX";
+	char	 err[RTMC_ERRLEN];
+	pid_t	 kid;
+
+	CU_ASSERT_FATAL(chmod(tu_dir, 0777) == 0);
+	errno = 0;
+	CU_ASSERT(rtmc_open(tu_dir, NULL, 200, err, sizeof(err)) == NULL);
+	CU_ASSERT(errno == EPERM && strstr(err, "world writable") != NULL);
+	CU_ASSERT_FATAL(chmod(tu_dir, 0700) == 0);
+	if (geteuid() != 0 || mkdtemp(dir) == NULL)
+		return;
+	tu_own_dir(dir);
+	/* uid 1 (daemon): neither nobody's nor root's. */
+	CU_ASSERT_FATAL(chmod(dir, 0755) == 0 && chown(dir, 1, 1) == 0);
+	if ((kid = tu_fork()) == 0) {
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(1);
+		errno = 0;
+		_exit(rtmc_open(dir, NULL, 200, err, sizeof(err)) == NULL &&
+		    errno == EPERM && strstr(err, "belongs to uid 1") != NULL ?
+		    0 : 2);
+	}
+	CU_ASSERT_FATAL(kid > 0);
+	tu_track(kid);
+	CU_ASSERT_EQUAL(tu_exit_code(kid, 5000), 0);
+}
+
 /* Without a handler, the first flush's SIGUSR1 would kill the caller:
  * rtmc_open() says so instead. */
 static void
@@ -2063,6 +2098,7 @@ static const struct tu_test signal_tests[] = {
 	    test_merged_signals_then_lost_flush },
 	{ "close_in_callback", test_close_in_callback },
 	{ "open_needs_sigusr1", test_open_needs_sigusr1 },
+	{ "open_untrusted_dir", test_open_untrusted_dir },
 	{ NULL, NULL }
 };
 
