@@ -326,13 +326,15 @@ said_words(int n, char *const argv[], char *buf, size_t len)
 
 /*
  * Whether word is an option keyword argv[0..n-1] already gave, as in
- * "route add P dev a dev b": options are the keywords after the first
- * argument (the words before it name the command).
+ * "route add P dev a dev b" (or "de b": keywords may be cut short):
+ * options are the keywords after the first argument (the words before
+ * it name the command).
  */
 static int
 given_before(int n, char *const argv[], const char *word)
 {
 	const struct token	*table = t_main, *t;
+	size_t			 wlen = strlen(word);
 	int			 ambiguous, options = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -340,7 +342,8 @@ given_before(int n, char *const argv[], const char *word)
 			break;		/* cannot happen: they parsed */
 		if (t->type != TOK_KEYWORD)
 			options = 1;
-		else if (options && strcmp(t->keyword, word) == 0)
+		else if (options && wlen > 0 &&
+		    strncmp(t->keyword, word, wlen) == 0)
 			return 1;
 		table = t->next;
 	}

@@ -419,6 +419,8 @@ test_missing_and_extra(void)
 	    "route add 10.0.0.0/24 via 10.0.0.1 dev eth0 via: given twice");
 	refused("route add 10.0.0.0/24 dev eth0 dev eth1",
 	    "route add 10.0.0.0/24 dev eth0 dev: given twice");
+	refused("route add 10.0.0.0/24 dev eth0 de eth1",
+	    "route add 10.0.0.0/24 dev eth0 de: given twice");
 	refused("route add 10.0.0.0/24 via 10.0.0.1 via 10.0.0.2 dev eth0",
 	    "route add 10.0.0.0/24 via 10.0.0.1 via: given twice");
 	/* A next hop is one host. */
