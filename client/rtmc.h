@@ -208,8 +208,9 @@ int	 rtmc_default_dir(char *buf, size_t size);
  * write to its socket (mode 0600) and feed it tables; so can that uid
  * anyway when it is rtm's.
  *
- * On Linux the socket file gets its mode without the umask (fchmod()
- * before bind()); elsewhere the process umask is narrowed during bind(),
+ * On Linux the socket file gets its mode without a change to the
+ * process umask (fchmod() before bind(), chmod() after); elsewhere the
+ * umask is narrowed during bind(),
  * which another thread creating a file at that moment would see.  The
  * socket is close-on-exec from its creation where SOCK_CLOEXEC exists;
  * descriptors sent to it are discarded.

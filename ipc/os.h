@@ -64,9 +64,10 @@ int	os_sock_name(const char *path, uid_t uid, char *name, size_t size,
 
 /*
  * Makes a socket's file, when bind() creates it, no wider than mode,
- * without the process-wide umask: Linux creates it with the socket's
- * own mode less the umask, so an fchmod() before bind() does it.  -1
- * with ENOSYS in the fallback, where the caller narrows the umask.
+ * without changing the process-wide umask: Linux creates it with the
+ * socket's own mode less the umask, so an fchmod() before bind() does
+ * it (the caller's chmod() after makes the mode exact).  -1 with
+ * ENOSYS in the fallback, where the caller narrows the umask.
  */
 int	os_sock_premode(int fd, mode_t mode);
 
