@@ -223,7 +223,7 @@ client_dgram(struct rtm *env, const struct msg_header *h,
 		if (log_allow(&refused))
 			log_warnx("refused datagram from pid %u (%s): %s",
 			    (unsigned)h->pid,
-			    from->path[0] ? from->path : "unbound", why);
+			    from->path[0] ? log_clean(from->path) : "unbound", why);
 		refuse(env, from, MSG_CHAN_NOTIFY, MSG_ST_PERM, why);
 		return;
 	}
@@ -695,7 +695,7 @@ control_recv(struct rtm *env)
 		if (msg_open(&rd, buf, (size_t)n, &h, &why) == -1) {
 			env->stats.bad_dgrams++;
 			log_debug("dropped datagram from %s: %s",
-			    from.path[0] ? from.path : "unbound", why);
+			    from.path[0] ? log_clean(from.path) : "unbound", why);
 			continue;
 		}
 		switch (h.chan) {
@@ -708,8 +708,8 @@ control_recv(struct rtm *env)
 		default:
 			env->stats.bad_dgrams++;
 			log_debug("dropped datagram from %s: channel %u is "
-			    "not for rtm", from.path[0] ? from.path : "unbound",
-			    (unsigned)h.chan);
+			    "not for rtm", from.path[0] ?
+			    log_clean(from.path) : "unbound", (unsigned)h.chan);
 			break;
 		}
 	}

@@ -137,6 +137,25 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
+const char *
+log_clean(const char *s)
+{
+	static char	 buf[512];
+	size_t		 n = 0;
+
+	for (; *s != '\0' && n + 5 < sizeof(buf); s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\\%03o",
+			    c);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 int
 log_allow(struct log_limit *l)
 {

@@ -188,6 +188,12 @@ struct log_limit {
 	unsigned long		 dropped;
 };
 int	log_allow(struct log_limit *);
+/*
+ * s as a log line may carry it: bytes other than printable ASCII, and
+ * backslash, as \ooo, so a name a peer chose (its socket path) cannot
+ * forge lines.  A static buffer: one use per log call.
+ */
+const char *log_clean(const char *s);
 void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...)

@@ -577,6 +577,46 @@ test_bad_limit_reported_at_start(void)
 	CU_ASSERT_EQUAL(admin("stats"), 0);
 }
 
+/*
+ * A peer names its socket as it likes, and rtm logs the name when it
+ * refuses it: a newline in it must not start a line of the peer's
+ * making in rtm's log.
+ */
+static void
+test_log_not_forged(void)
+{
+	uint8_t			 buf[128];
+	struct msg_writer	 w;
+	struct msg_header	 h;
+	struct msg_record	 r;
+	char			*log;
+	int			 fd;
+
+	start();
+	fd = uds_bind(tu_path("x\nrtm: FORGED"), 0600);
+	CU_ASSERT_FATAL(fd != -1);
+	memset(&h, 0, sizeof(h));
+	h.version = MSG_VERSION;
+	h.chan = MSG_CHAN_CLIENT;
+	h.pid = (uint32_t)getpid();
+	msg_begin(&w, buf, sizeof(buf), &h);
+	memset(&r, 0, sizeof(r));
+	r.type = MSG_HELLO;
+	r.u.hello.pid = (uint32_t)getpid();
+	CU_ASSERT_FATAL(msg_put(&w, &r) == 0);
+	CU_ASSERT(uds_sendto(fd, tu_path("rtm.sock"), buf, msg_finish(&w)) ==
+	    0);
+	CU_ASSERT_EQUAL(admin("stats"), 0);	/* after the HELLO, in order */
+	CU_ASSERT(strstr(out, "refused 1\n") != NULL);
+	log = tu_slurp(tu_path("rtm.err"));
+	CU_ASSERT_FATAL(log != NULL);
+	CU_ASSERT(strstr(log, "\nrtm: FORGED") == NULL);
+	CU_ASSERT(strstr(log, "x\\012rtm: FORGED") != NULL);
+	free(log);
+	close(fd);
+	unlink(tu_path("x\nrtm: FORGED"));
+}
+
 static void
 test_pid_spoof_refused(void)
 {
@@ -907,6 +947,7 @@ static const struct tu_test tests[] = {
 	{ "refusals_log_bounded", test_refusals_log_bounded },
 	{ "user_signals_ignored", test_user_signals_ignored },
 	{ "setid_refused", test_setid_refused },
+	{ "log_not_forged", test_log_not_forged },
 	{ "daemon_relative_paths", test_daemon_relative_paths },
 	{ "bad_limit_reported_at_start", test_bad_limit_reported_at_start },
 	{ "batch", test_batch },
