@@ -644,20 +644,10 @@ file_there(void *arg)
 static int
 asleep(pid_t pid)
 {
-	char	 path[64], buf[512], *p;
-	FILE	*f;
-	size_t	 n;
+	char		 buf[512];
+	const char	*p = tu_proc_stat(pid, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* "PID (COMM) STATE ...", COMM being anything. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
-		return -1;
-	return p[2] == 'S';
+	return p == NULL ? -1 : p[0] == 'S';
 }
 
 static int

@@ -41,15 +41,6 @@ static char	out[OUTSZ], err[OUTSZ];
 static pid_t	rtm_pid;
 static int	sigfd = -1;
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Running programs. */
 
 /* Splits cmd on spaces into argv after prefix. */
@@ -1499,19 +1490,12 @@ batch(int from, int n, int add)
 static long
 rtm_ticks(void)
 {
-	char		 path[64], buf[1024], *p;
+	char		 buf[1024];
+	const char	*p = tu_proc_stat(rtm_pid, buf, sizeof(buf));
 	unsigned long	 ut, st;
-	FILE		*f;
-	size_t		 n;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)rtm_pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
-	    "%*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+	if (p == NULL || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	    "%*u %*u %lu %lu", &ut, &st) != 2)
 		return -1;
 	return (long)(ut + st);
 }
@@ -1682,7 +1666,7 @@ test_dump_waits_for_hold(void)
 	fd = raw_open(path, sizeof(path));
 	/* The hold ends RTM_BULK_IDLE_MS after the last batched change,
 	 * which rtm makes after this. */
-	sent = now_ms();
+	sent = tu_now_ms();
 	raw_send(fd, MSG_OP_ROUTE_ADD, 100);
 	CU_ASSERT_FATAL(tu_wait_until(routes_reach, &want, WAIT_MS));
 	/* The session stalls: the hold lasts RTM_BULK_IDLE_MS (1 s).  A
@@ -1699,7 +1683,7 @@ test_dump_waits_for_hold(void)
 	 * 0.5 s and may take in the end of the hold: then the dump and
 	 * what comes with it are allowed 25 ticks, still half a spin.
 	 */
-	left = sent + RTM_BULK_IDLE_MS - 100 - now_ms();
+	left = sent + RTM_BULK_IDLE_MS - 100 - tu_now_ms();
 	if (left >= 250) {
 		window = left < 500 ? (int)left : 500;
 		limit = 15L * window / 500;

@@ -57,15 +57,6 @@ static const char	*self;		/* argv[0]: clients are this program */
 static char		*out;		/* OUTSZ: stdout of the last command */
 static char		 err[65536];
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------------ */
 /* The client program (--client).                                       */
 
@@ -817,12 +808,12 @@ burst(const char *name, int base, int mb)
 		    B_NARP - 1 - i);
 	write_file(name, b.s);
 	free(b.s);
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	rc = tu_run(argv, NULL, out, OUTSZ, err, sizeof(err), 300000);
 	CU_ASSERT_EQUAL(rc, 0);
 	if (rc != 0)
 		fprintf(stderr, "rtm-admin -b %s: %s\n", name, err);
-	return now_ms() - t0;
+	return tu_now_ms() - t0;
 }
 
 /* A stopped client that overflowed is "resyncing" or "syncing". */
@@ -877,9 +868,9 @@ test_stalled_clients(void)
 	t1 = burst("burst2", 40, 3);
 	CU_ASSERT(stat_of("routes") == 2 * (B_ADD - B_DEL));
 	/* The running ones converge while the others are still stopped. */
-	t2 = now_ms();
+	t2 = tu_now_ms();
 	CU_ASSERT(wait_in_sync(cl + NSTALL, NRUN, 0, 60000));
-	t2 = now_ms() - t2;
+	t2 = tu_now_ms() - t2;
 	CU_ASSERT_EQUAL(check_tables(cl + NSTALL, NRUN), NRUN);
 	/* The stopped ones overflowed and wait for a dump. */
 	overflows = stat_of("queue_overflows") - overflows;
@@ -895,11 +886,11 @@ test_stalled_clients(void)
 	}
 
 	/* Continued, they converge through a dump each. */
-	t3 = now_ms();
+	t3 = tu_now_ms();
 	for (int i = 0; i < NSTALL; i++)
 		CU_ASSERT(kill(cl[i].pid, SIGCONT) == 0);
 	CU_ASSERT(wait_in_sync(cl, n, 1, 60000));
-	t4 = now_ms();
+	t4 = tu_now_ms();
 	CU_ASSERT_EQUAL(check_tables(cl, n), n);
 	CU_ASSERT(stat_of("dumps") >= dumps + NSTALL);
 	CU_ASSERT(stat_of("clients") == (unsigned long long)n);
@@ -1002,7 +993,7 @@ test_killed_clients(void)
 	/* Kill half of the clients in the middle of the stream, one of
 	 * them stopped at the time (its queue may be full). */
 	CU_ASSERT(kill(cl[0].pid, SIGSTOP) == 0);
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	for (int i = 0; i < K; i++)
 		CU_ASSERT(kill(cl[i].pid, SIGKILL) == 0);
 	/* The bound the specification sets: out of the registry in 1 s.
@@ -1011,7 +1002,7 @@ test_killed_clients(void)
 	 * against the slowed rtm: there, only that they go. */
 	CU_ASSERT(tu_wait_until(clients_unlisted, &g,
 	    tu_valgrind() ? 15000 : 1000));
-	t1 = now_ms();
+	t1 = tu_now_ms();
 	for (int i = 0; i < K; i++) {
 		status = tu_reap(cl[i].pid, 5000);
 		CU_ASSERT(status != -1 && WIFSIGNALED(status) &&
@@ -1119,11 +1110,11 @@ restart_resynced(struct cl *cl, int n, int restarts, const char *what)
 	pid_t		 rtm;
 	int		 ok;
 
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	rtm = rtm_start();
-	t1 = now_ms();
+	t1 = tu_now_ms();
 	ok = wait_in_sync(cl, n, 1, resync_bound_ms());
-	t2 = now_ms();
+	t2 = tu_now_ms();
 	CU_ASSERT(ok);
 	if (!ok)
 		CU_ASSERT(wait_in_sync(cl, n, 1, 20000));
@@ -1169,9 +1160,9 @@ test_rtm_restart(void)
 	 */
 	{
 		unsigned long long hb = 0;
-		long long end = now_ms() + 10000;
+		long long end = tu_now_ms() + 10000;
 
-		while (hb < 2 && now_ms() < end) {
+		while (hb < 2 && tu_now_ms() < end) {
 			CU_ASSERT_FATAL(client_table(&cl[0], &t) == 0);
 			hb = t.heartbeats;
 			if (!tu_valgrind())
@@ -1209,27 +1200,27 @@ test_rtm_restart(void)
 	 * timeout: they notice by themselves, keep trying, and resync
 	 * once it is back. */
 	rtm_crash(rtm);
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	{
-		long long end = now_ms() + 10000;
+		long long end = tu_now_ms() + 10000;
 
 		do {
 			tu_sleep_ms(100);
 			CU_ASSERT_FATAL(client_table(&cl[0], &t) == 0);
 			ok = t.gone;
 			free(t.text);
-		} while (!ok && now_ms() < end);
+		} while (!ok && tu_now_ms() < end);
 		CU_ASSERT(ok);
 	}
-	t1 = now_ms();
+	t1 = tu_now_ms();
 	rtm = rtm_start();
-	t2 = now_ms();
+	t2 = tu_now_ms();
 	ok = wait_in_sync(cl, NC, 1, resync_bound_ms());
-	t3 = now_ms();
+	t3 = tu_now_ms();
 	CU_ASSERT(ok);
 	CU_ASSERT(admin(NULL, "route del 10.0.0.0/24") == 0);
 	CU_ASSERT(wait_in_sync(cl, NC, 1, 10000));
-	t4 = now_ms();
+	t4 = tu_now_ms();
 	CU_ASSERT_EQUAL(check_tables(cl, NC), 3);
 	check_monitors(cl, NC, 3);
 	for (int i = 0; i < 3; i++) {
@@ -1288,9 +1279,9 @@ test_rtm_killed_mid_batch(void)
 	/* What client 0 holds once it has seen a good part of the batch,
 	 * a moment before the crash. */
 	want = 10000;
-	for (long long end = now_ms() + 60000;; tu_sleep_ms(10)) {
+	for (long long end = tu_now_ms() + 60000;; tu_sleep_ms(10)) {
 		CU_ASSERT_FATAL(client_table(&cl[0], &seen) == 0);
-		if (seen.seq >= want || now_ms() >= end)
+		if (seen.seq >= want || tu_now_ms() >= end)
 			break;
 		free(seen.text);
 	}
@@ -1300,10 +1291,10 @@ test_rtm_killed_mid_batch(void)
 	kill(batch, SIGKILL);
 	CU_ASSERT(tu_reap(batch, 10000) != -1);
 
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	rtm = rtm_start();
 	CU_ASSERT(wait_in_sync(cl, NC, 1, 20000));
-	t1 = now_ms();
+	t1 = tu_now_ms();
 	CU_ASSERT_EQUAL(check_tables(cl, NC), NC - 1);
 	check_monitors(cl, NC, 1);
 	survived = stat_of("routes");
@@ -1409,7 +1400,7 @@ fake_recv(struct fake *f, int until_sync_end, uint64_t until_seq)
 	static uint8_t		 buf[MSG_MAX];
 	struct msg_reader	 rd;
 	struct msg_record	 r;
-	long long		 end = now_ms() + 10000;
+	long long		 end = tu_now_ms() + 10000;
 
 	for (;;) {
 		struct pollfd	 pfd = { f->fd, POLLIN, 0 };
@@ -1417,7 +1408,7 @@ fake_recv(struct fake *f, int until_sync_end, uint64_t until_seq)
 
 		if (!until_sync_end && f->seq >= until_seq)
 			return;
-		CU_ASSERT_FATAL(now_ms() < end);
+		CU_ASSERT_FATAL(tu_now_ms() < end);
 		if (poll(&pfd, 1, 100) != 1)
 			continue;
 		if ((n = uds_recv(f->fd, buf, sizeof(buf), NULL)) <= 0)

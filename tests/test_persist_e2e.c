@@ -36,15 +36,6 @@ static char	err[8192];
 #define admin(...) \
 	tu_admin(NULL, out, sizeof(out), err, sizeof(err), 20000, __VA_ARGS__)
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static pid_t
 start(void)
 {
@@ -643,8 +634,8 @@ test_kill_during_batch(void)
 	CU_ASSERT_FATAL(fd != -1);
 	/* Keep a few datagrams in flight until a third is acknowledged
 	 * (a minute is ample: it takes about a second natively). */
-	for (long long end = now_ms() + (tu_valgrind() ? 600000 : 60000);
-	    nacked < N / 3 && now_ms() < end;) {
+	for (long long end = tu_now_ms() + (tu_valgrind() ? 600000 : 60000);
+	    nacked < N / 3 && tu_now_ms() < end;) {
 		if (sent < N && sent - nacked < 4 * PER) {
 			memset(&h, 0, sizeof(h));
 			h.version = MSG_VERSION;
@@ -663,7 +654,7 @@ test_kill_during_batch(void)
 				CU_ASSERT_FATAL(msg_put(&w, &r) == 0);
 			}
 			while (uds_sendto(fd, tu_path("rtm.sock"), buf,
-			    msg_finish(&w)) == -1 && now_ms() < end)
+			    msg_finish(&w)) == -1 && tu_now_ms() < end)
 				tu_sleep_ms(1);
 			continue;
 		}

@@ -500,15 +500,6 @@ hello_as(uint32_t claim, uint32_t pathpid, uint32_t hdrpid, char *reply,
 	return got;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * What a peer provokes is not logged without bound: 50 refused HELLOs
  * are all refused and counted, but logged 10 times (LOG_BURST) per
@@ -530,13 +521,13 @@ test_refusals_log_bounded(void)
 	start();
 	if (strcmp(os_backend(), "linux") != 0)
 		return;			/* spoofing is not refused there */
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	for (int i = 0; i < N; i++)
 		CU_ASSERT_EQUAL(hello_as(victim, victim, victim, why,
 		    sizeof(why)), MSG_ERROR);
 	/* From before the first refusal to after the last (the clock
 	 * read in whole ms: one more for what the truncation hides). */
-	ms = now_ms() - t0;
+	ms = tu_now_ms() - t0;
 	windows = (int)((ms + 1) / (LOG_WINDOW_S * 1000)) + 1;
 	CU_ASSERT_EQUAL(admin("stats"), 0);
 	CU_ASSERT(strstr(out, "refused 50\n") != NULL);

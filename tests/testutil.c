@@ -58,8 +58,26 @@ tu_sleep_ms(int ms)
 		;
 }
 
-static long long
-now_ms(void)
+const char *
+tu_proc_stat(pid_t pid, char *buf, size_t size)
+{
+	char	 path[64], *p;
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (size == 0 || (f = fopen(path, "r")) == NULL)
+		return NULL;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return NULL;
+	return p + 2;
+}
+
+long long
+tu_now_ms(void)
 {
 	struct timespec ts;
 
@@ -247,7 +265,7 @@ tu_say(int fd, char c)
 int
 tu_reap(pid_t pid, int timeout_ms)
 {
-	long long	 end = now_ms() + timeout_ms;
+	long long	 end = tu_now_ms() + timeout_ms;
 	int		 status;
 	pid_t		 r;
 
@@ -264,7 +282,7 @@ tu_reap(pid_t pid, int timeout_ms)
 			untrack(pid);
 			return -1;
 		}
-		if (now_ms() >= end)
+		if (tu_now_ms() >= end)
 			return -1;
 		tu_sleep_ms(1);
 	}
@@ -302,7 +320,7 @@ tu_run_as(uid_t uid, gid_t gid, char *const argv[], const char *input,
 	int		 po[2], pe[2], pi[2], status = -1;
 	size_t		 olen = 0, elen = 0, ilen = input ? strlen(input) : 0;
 	size_t		 ioff = 0;
-	long long	 end = now_ms() + timeout_ms;
+	long long	 end = tu_now_ms() + timeout_ms;
 	pid_t		 pid;
 
 	if (out && outsz)
@@ -338,7 +356,7 @@ tu_run_as(uid_t uid, gid_t gid, char *const argv[], const char *input,
 	signal(SIGPIPE, SIG_IGN);
 	for (int open_fds = 2; open_fds > 0;) {
 		struct pollfd	 pfd[3];
-		int		 left = (int)(end - now_ms());
+		int		 left = (int)(end - tu_now_ms());
 
 		if (left <= 0) {
 			kill(pid, SIGKILL);
@@ -430,10 +448,10 @@ tu_admin(const char *input, char *out, size_t outsz, char *err,
 int
 tu_wait_until(int (*cond)(void *), void *arg, int timeout_ms)
 {
-	long long	 end = now_ms() + timeout_ms;
+	long long	 end = tu_now_ms() + timeout_ms;
 	int		 r;
 
-	while ((r = cond(arg)) == 0 && now_ms() < end)
+	while ((r = cond(arg)) == 0 && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	return r;
 }

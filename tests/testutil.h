@@ -147,6 +147,14 @@ int	 tu_run_as(uid_t uid, gid_t gid, char *const argv[],
  * timeout_ms passes; returns the last value. */
 int	 tu_wait_until(int (*cond)(void *), void *arg, int timeout_ms);
 void	 tu_sleep_ms(int ms);
+/*
+ * The fields of /proc/PID/stat after "PID (COMM) ", from STATE on, read
+ * into buf (Linux); NULL when there is no telling.  COMM may hold
+ * anything, spaces and parentheses too: the last ')' ends it.
+ */
+const char *tu_proc_stat(pid_t pid, char *buf, size_t size);
+/* Monotonic milliseconds, for the deadlines and figures of tests. */
+long long tu_now_ms(void);
 
 /* Starts rtm -f -d tu_dir -s tu_dir/rtm.state [extra...] and waits
  * until it answers. */
