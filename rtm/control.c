@@ -6,7 +6,6 @@
  * is acted upon, and its sender is identified from the kernel's
  * credentials, never from what the datagram claims.
  */
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -90,14 +89,8 @@ static struct log_limit refused;
 static int
 client_room(const struct rtm *env)
 {
-	static rlim_t	 lim;
-	struct rlimit	 rl;
-
-	if (lim == 0)
-		lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-		    rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1u << 20;
-	return 2 * (rlim_t)env->nclients + env->nadmins + RTM_FD_RESERVE + 2 <=
-	    lim;
+	return 2ULL * env->nclients + env->nadmins + RTM_FD_RESERVE + 2 <=
+	    env->lim.fds;
 }
 
 /* Best effort: tells a refused sender why, without ever blocking. */

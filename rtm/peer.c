@@ -8,6 +8,8 @@
  * its own queue.  Sends never block: what the kernel does not take
  * waits in the peer's queue, which is bounded.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -110,6 +112,8 @@ tunable(const char *name, size_t def, size_t min, size_t max)
 void
 limits_read(struct rtm_limits *lim)
 {
+	struct rlimit rl;
+
 	lim->queue_max = tunable("RTM_QUEUE_MAX", RTM_QUEUE_MAX, 64u << 10,
 	    1u << 30);
 	lim->admin_queue_max = tunable("RTM_ADMIN_QUEUE_MAX",
@@ -119,6 +123,8 @@ limits_read(struct rtm_limits *lim)
 	lim->bulk_min = tunable("RTM_BULK_MIN", RTM_BULK_MIN, 1, 1u << 30);
 	lim->admin_idle_ns = tunable("RTM_ADMIN_IDLE_MS", RTM_ADMIN_IDLE_MS,
 	    10, 3600000) * 1000000ULL;
+	lim->fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1u << 20;
 }
 
 struct peer *

@@ -117,6 +117,7 @@ struct rtm_limits {
 	size_t		 admins_queue_max; /* $RTM_ADMINS_QUEUE_MAX */
 	size_t		 bulk_min;	/* $RTM_BULK_MIN */
 	unsigned long long admin_idle_ns; /* $RTM_ADMIN_IDLE_MS */
+	unsigned long long fds;		/* RLIMIT_NOFILE, once raised */
 };
 
 struct rtm {
