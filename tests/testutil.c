@@ -576,14 +576,18 @@ static void
 kill_children(void)
 {
 	for (int i = 0; i < TU_MAX_CHILDREN; i++) {
-		if (children[i] <= 0)
+		/* A copy: tu_reap() zeroes the slot of a child it finds
+		 * gone, and kill(0) would signal the whole process group. */
+		pid_t pid = children[i];
+
+		if (pid <= 0)
 			continue;
 		/* Give an rtm the chance to clean up after itself first. */
-		kill(children[i], SIGCONT);
-		kill(children[i], SIGTERM);
-		if (tu_reap(children[i], 3000) == -1) {
-			kill(children[i], SIGKILL);
-			tu_reap(children[i], 3000);
+		kill(pid, SIGCONT);
+		kill(pid, SIGTERM);
+		if (tu_reap(pid, 3000) == -1) {
+			kill(pid, SIGKILL);
+			tu_reap(pid, 3000);
 		}
 		children[i] = 0;
 	}
