@@ -338,17 +338,8 @@ rtm_show(void)
 static unsigned long long
 rtm_stat(const char *name)
 {
-	char			 key[64];
-	const char		*p;
-	unsigned long long	 v = ~0ULL;
-
 	CU_ASSERT(admin("stats") == 0);
-	snprintf(key, sizeof(key), "\n%s ", name);
-	if ((p = strstr(out, key)) != NULL)
-		sscanf(p + strlen(key), "%llu", &v);
-	else if (strncmp(out, key + 1, strlen(key + 1)) == 0)
-		sscanf(out + strlen(key + 1), "%llu", &v);
-	return v;
+	return tu_stat(out, name);
 }
 
 static uint64_t

@@ -881,3 +881,18 @@ tu_ref_del(struct tu_ref *m, long i)
 {
 	m->v[i] = m->v[--m->n];
 }
+
+unsigned long long
+tu_stat(const char *stats, const char *name)
+{
+	char			 key[64];
+	const char		*p;
+	unsigned long long	 v = ~0ULL;
+
+	snprintf(key, sizeof(key), "\n%s ", name);
+	if ((p = strstr(stats, key)) != NULL)
+		sscanf(p + strlen(key), "%llu", &v);
+	else if (strncmp(stats, key + 1, strlen(key + 1)) == 0)
+		sscanf(stats + strlen(key + 1), "%llu", &v);
+	return v;
+}

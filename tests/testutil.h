@@ -182,4 +182,7 @@ void	 tu_own_mount(const char *path);
 /* Reads a whole file into a malloc'd NUL-terminated buffer. */
 char	*tu_slurp(const char *path);
 
+/* The value of `name` in the output of "rtm-admin stats"; ~0 if absent. */
+unsigned long long tu_stat(const char *stats, const char *name);
+
 #endif
