@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #ifdef OS_LINUX
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #endif
 
@@ -257,6 +258,18 @@ os_pipe_cloexec(int p[2])
 		errno = e;
 		return -1;
 	}
+	return 0;
+#endif
+}
+
+int
+os_nofork(void *addr, size_t len)
+{
+#if defined(OS_LINUX) && defined(MADV_DONTFORK)
+	return madvise(addr, len, MADV_DONTFORK);
+#else
+	(void)addr;
+	(void)len;
 	return 0;
 #endif
 }

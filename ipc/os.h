@@ -75,6 +75,14 @@ int	os_sock_premode(int fd, mode_t mode);
  * has pipe2() (POSIX.1-2024), else set just after creation. */
 int	os_pipe_cloexec(int p[2]);
 
+/*
+ * Keeps a mapping (addr page-aligned) out of children forked later:
+ * fork() copies each mapping, which for tens of thousands of attached
+ * segments takes longer than the work of the child.  madvise
+ * MADV_DONTFORK on Linux; elsewhere nothing (the child gets it).
+ */
+int	os_nofork(void *addr, size_t len);
+
 /* Monotonic clock in nanoseconds. */
 unsigned long long os_now_ns(void);
 
