@@ -397,6 +397,8 @@ reply_stats(struct reply_ctx *c)
 	reply_stat(c, "dumps", st->dumps);
 	reply_stat(c, "dump_builds", st->dump_builds);
 	reply_stat(c, "bulk_dumps", st->bulk_dumps);
+	reply_stat(c, "snapshots", st->snapshots);
+	reply_stat(c, "snapshot_failures", st->snapshot_failures);
 	reply_stat(c, "signals", st->signals);
 	reply_stat(c, "clients_gone", st->clients_gone);
 	reply_stat(c, "route_bytes", rtable_memory(env->routes));

@@ -85,6 +85,9 @@ signals_setup(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);	/* a snapshot child is done */
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	/* Clients take SIGUSR1 for a flush: one sent to rtm by a careless
@@ -469,7 +472,9 @@ loop(struct rtm *env)
 			ssize_t		 got = read(sigpipe[0], sig, sizeof(sig));
 
 			for (ssize_t i = 0; i < got; i++) {
-				if (sig[i] == SIGHUP) {
+				if (sig[i] == SIGCHLD)
+					persist_reap(env, 0);
+				else if (sig[i] == SIGHUP) {
 					log_info("SIGHUP: reopening the log");
 					log_init(env->foreground, -1);
 				} else
@@ -515,6 +520,8 @@ loop(struct rtm *env)
 				if (p->kind == PEER_CLIENT && p->proc == -1 &&
 				    kill(p->pid, 0) == -1 && errno == ESRCH)
 					p->gone = 1;
+			/* In case its SIGCHLD found the pipe full. */
+			persist_reap(env, 0);
 			next_beat = now + RTM_HEARTBEAT_MS * 1000000ULL;
 		}
 		reap_peers(env, now);

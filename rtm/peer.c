@@ -107,7 +107,7 @@ tunable(const char *name, size_t def, size_t min, size_t max)
 /*
  * Small values let tests reach each bound with a small burst: a client
  * that falls RTM_QUEUE_MAX behind, an admin that leaves replies unread,
- * a bulk batch, an idle admin session.
+ * a bulk batch, an idle admin session, a journal due for a snapshot.
  */
 void
 limits_read(struct rtm_limits *lim)
@@ -123,6 +123,8 @@ limits_read(struct rtm_limits *lim)
 	lim->bulk_min = tunable("RTM_BULK_MIN", RTM_BULK_MIN, 1, 1u << 30);
 	lim->admin_idle_ns = tunable("RTM_ADMIN_IDLE_MS", RTM_ADMIN_IDLE_MS,
 	    10, 3600000) * 1000000ULL;
+	lim->journal_compact = tunable("RTM_JOURNAL_COMPACT",
+	    RTM_JOURNAL_COMPACT, 1, 1u << 30);
 	lim->fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1u << 20;
 }

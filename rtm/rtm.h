@@ -31,6 +31,7 @@
 #define RTM_ADMIN_QUEUE_MAX	(256u << 20)	/* replies queued to one admin */
 #define RTM_ADMINS_QUEUE_MAX	(512u << 20)	/* to all admins together */
 #define RTM_ADMIN_IDLE_MS	60000	/* an idle admin session is forgotten */
+#define RTM_JOURNAL_COMPACT	(64u << 20) /* journal bytes before a snapshot */
 #define RTM_ADMIN_SESSIONS	16	/* per user, but root and rtm's own */
 #define RTM_PEER_SNDBUF		(4 << 20)
 
@@ -96,6 +97,8 @@ struct rtm_stats {
 	uint64_t	 dumps;
 	uint64_t	 dump_builds;
 	uint64_t	 bulk_dumps;
+	uint64_t	 snapshots;	/* written by a child, or the loop */
+	uint64_t	 snapshot_failures;
 	uint64_t	 clients_gone;
 	uint64_t	 signals;
 	uint64_t	 adopted;
@@ -117,6 +120,7 @@ struct rtm_limits {
 	size_t		 admins_queue_max; /* $RTM_ADMINS_QUEUE_MAX */
 	size_t		 bulk_min;	/* $RTM_BULK_MIN */
 	unsigned long long admin_idle_ns; /* $RTM_ADMIN_IDLE_MS */
+	uint64_t	 journal_compact; /* $RTM_JOURNAL_COMPACT */
 	unsigned long long fds;		/* RLIMIT_NOFILE, once raised */
 };
 
@@ -223,6 +227,7 @@ int	persist_check(struct rtm *, const char *path);
 int	persist_write(struct rtm *);
 int	persist_commit(struct rtm *);
 int	persist_snapshot(struct rtm *);
+void	persist_reap(struct rtm *, int);
 void	persist_close(struct rtm *);
 void	persist_route_set(struct rtm *, const struct addr_route *);
 void	persist_route_del(struct rtm *, const struct addr_prefix *);

@@ -15,6 +15,7 @@
 #include "digest.h"
 #include "mactable.h"
 #include "rtable.h"
+#include "os.h"
 #include "rtm.h"
 
 int
@@ -247,6 +248,10 @@ state_arp_set(struct rtm *env, const struct addr_mac *mac, uint32_t ip,
 		log_warn("arp: create segment");
 		return -1;
 	}
+	/* A snapshot child reads the addresses from the table, and its
+	 * fork() would otherwise copy every segment's mapping. */
+	if (fresh.seg.hdr != NULL)
+		(void)os_nofork(fresh.seg.hdr, sizeof(*fresh.seg.hdr));
 	fresh.ip = ip;
 	if ((e = mactable_put(env->arp, mac, &created)) == NULL) {
 		seg_destroy(env->dir, &fresh.seg);

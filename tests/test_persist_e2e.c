@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,7 +30,7 @@
 
 static struct shmid_ds tu_shm_ds;	/* for IPC_STAT existence checks */
 
-static char	out[1 << 20];
+static char	out[8 << 20];
 static char	err[8192];
 
 /* rtm-admin -d tu_dir with the words of the command. */
@@ -50,6 +51,55 @@ crash(pid_t pid)
 {
 	/* tu_kill() signals no pid <= 0 (kill(-1) would be everybody). */
 	CU_ASSERT(tu_kill(pid) != -1);
+}
+
+/* Signals (sig > 0) or counts (sig 0) the live children of pid (Linux). */
+static int
+children_of(pid_t pid, int sig)
+{
+	struct dirent	*de;
+	const char	*f;
+	char		 buf[512], *end;
+	DIR		*d;
+	long		 c;
+	int		 n = 0;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		c = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || c <= 0)
+			continue;
+		f = tu_proc_stat((pid_t)c, buf, sizeof(buf));
+		/* A zombie's snapshot is done already. */
+		if (f == NULL || f[0] == 'Z' ||
+		    strtol(f + 2, NULL, 10) != (long)pid)
+			continue;
+		n++;
+		if (sig > 0)
+			(void)kill((pid_t)c, sig);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * SIGKILL to rtm and, together, to the snapshot child it has (waited
+ * for, up to 2 s), as a power cut or a service manager stopping the
+ * whole group would: the state on disk must do without the child
+ * finishing.  Children are found by their parent pid in /proc (Linux;
+ * elsewhere rtm alone is killed).
+ */
+static void
+crash_all(pid_t pid)
+{
+	for (long long end = tu_now_ms() + 2000;
+	    children_of(pid, 0) == 0 && tu_now_ms() < end;)
+		;
+	/* Stopped, rtm forks no child between the scan and its death. */
+	CU_ASSERT(pid > 0 && kill(pid, SIGSTOP) == 0);
+	(void)children_of(pid, SIGKILL);
+	crash(pid);
 }
 
 static void
@@ -614,7 +664,7 @@ test_damaged_snapshot_refused(void)
  * which ones rtm acknowledged before it was killed.
  */
 static void
-test_kill_during_batch(void)
+kill_during_batch(const char *preload, void (*kill_rtm)(pid_t))
 {
 	enum { N = 60000, PER = 1000 };
 	static uint8_t		 acked[N];
@@ -628,6 +678,8 @@ test_kill_during_batch(void)
 	int			 fd, nacked = 0, sent = 0, missing = 0;
 
 	memset(acked, 0, sizeof(acked));
+	if (preload != NULL)
+		CU_ASSERT_EQUAL_FATAL(admin("-b %s", preload), 0);
 	snprintf(path, sizeof(path), "%s/peers/admin.%d.sock", tu_dir,
 	    (int)getpid());
 	fd = uds_bind(path, 0600);
@@ -677,7 +729,7 @@ test_kill_during_batch(void)
 				}
 		}
 	}
-	crash(pid);
+	kill_rtm(pid);
 	close(fd);
 	unlink(path);
 	/* Killed in the middle of the batch, as meant: with a third of
@@ -700,6 +752,191 @@ test_kill_during_batch(void)
 			missing++;
 	}
 	CU_ASSERT_EQUAL(missing, 0);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+static void
+test_kill_during_batch(void)
+{
+	kill_during_batch(NULL, crash);
+}
+
+/*
+ * The same with a snapshot due every 16 KiB of journal, over 150,000
+ * routes that make each take a while: children write snapshots one
+ * after the other and the journal is cut after each while the batch
+ * runs, so the kill, of rtm and its child, lands in the middle of
+ * that.
+ */
+static void
+test_kill_during_snapshots(void)
+{
+	FILE	*f;
+
+	CU_ASSERT_FATAL(setenv("RTM_JOURNAL_COMPACT", "16384", 1) == 0);
+	CU_ASSERT_FATAL((f = fopen(tu_path("batch"), "w")) != NULL);
+	for (int i = 0; i < 150000; i++)
+		fprintf(f, "route add 11.%d.%d.%d/32 dev eth1\n", i >> 16,
+		    (i >> 8) & 0xff, i & 0xff);
+	CU_ASSERT_FATAL(fclose(f) == 0);
+	kill_during_batch(tu_path("batch"), crash_all);
+}
+
+/* N routes 10.x.y.0/24 via 10.255.255.gw in one batch: added for gw
+ * 1, changed to it for any other. */
+static void
+batch_routes(int n, int gw)
+{
+	FILE	*f = fopen(tu_path("batch"), "w");
+
+	CU_ASSERT_FATAL(f != NULL);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "route %s 10.%d.%d.0/24 via 10.255.255.%d dev eth0\n",
+		    gw == 1 ? "add" : "change", (i >> 8) & 0xff, i & 0xff, gw);
+	CU_ASSERT_FATAL(fclose(f) == 0);
+	CU_ASSERT_EQUAL(admin("-b %s", tu_path("batch")), 0);
+}
+
+static unsigned long long
+file_size(const char *name)
+{
+	struct stat st;
+
+	return stat(tu_path(name), &st) == 0 ? (unsigned long long)st.st_size :
+	    ~0ULL;
+}
+
+/*
+ * Past RTM_JOURNAL_COMPACT bytes of journal, a child writes the
+ * snapshot and the journal keeps only what came after: the journal
+ * stays small, and a crash just after still restarts with everything.
+ */
+static void
+test_snapshot_in_background(void)
+{
+	char	*want;
+	pid_t	 pid;
+
+	CU_ASSERT_FATAL(setenv("RTM_JOURNAL_COMPACT", "65536", 1) == 0);
+	pid = start();
+	/* Enough routes for a child to write the snapshots (25,000). */
+	batch_routes(30000, 1);		/* 1 MB of journal */
+	batch_routes(30000, 2);
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	want = strdup(out);
+	CU_ASSERT_FATAL(want != NULL);
+	CU_ASSERT(strstr(want, "10.78.31.0/24 via 10.255.255.2 dev eth0\n") !=
+	    NULL);
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	CU_ASSERT(tu_stat(out, "snapshots") >= 1 &&
+	    tu_stat(out, "snapshots") < 1000);
+	CU_ASSERT_EQUAL(tu_stat(out, "snapshot_failures"), 0);
+	/* Cut: once the children are done, what is left of 2 MB is less
+	 * than the limit, since each snapshot starts the next one when
+	 * what came meanwhile is past it. */
+	for (long long end = tu_now_ms() + (tu_valgrind() ? 60000 : 10000);
+	    file_size("rtm.state.journal") > 65536 && tu_now_ms() < end;)
+		tu_sleep_ms(10);
+	CU_ASSERT(file_size("rtm.state.journal") <= 65536);
+	CU_ASSERT(file_size("rtm.state") > 35 * 30000);
+	crash(pid);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	free(want);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+/*
+ * A snapshot that cannot be written (here STATE.tmp is a directory)
+ * leaves the journal whole and is retried a minute later, not on every
+ * turn; rtm goes on meanwhile, and nothing is lost.
+ */
+static void
+test_snapshot_failure_kept_journal(void)
+{
+	char	*want;
+	pid_t	 pid;
+
+	CU_ASSERT_FATAL(setenv("RTM_JOURNAL_COMPACT", "65536", 1) == 0);
+	pid = start();
+	CU_ASSERT_FATAL(mkdir(tu_path("rtm.state.tmp"), 0700) == 0);
+	batch_routes(5000, 1);
+	batch_routes(5000, 2);
+	/* Each child's failure is collected by the loop: wait for one. */
+	for (long long end = tu_now_ms() + 10000; tu_now_ms() < end;
+	    tu_sleep_ms(20)) {
+		CU_ASSERT_EQUAL(admin("stats"), 0);
+		if (tu_stat(out, "snapshot_failures") > 0)
+			break;
+	}
+	CU_ASSERT_EQUAL(tu_stat(out, "snapshot_failures"), 1);
+	CU_ASSERT_EQUAL(tu_stat(out, "snapshots"), 0);
+	CU_ASSERT(file_size("rtm.state.journal") >= 2 * 27 * 5000);
+	batch_routes(5000, 3);
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	CU_ASSERT_EQUAL(tu_stat(out, "snapshot_failures"), 1);
+	batch_routes(5000, 4);
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	want = strdup(out);
+	CU_ASSERT_FATAL(want != NULL);
+	crash(pid);
+	CU_ASSERT(rmdir(tu_path("rtm.state.tmp")) == 0);
+	pid = start();
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	free(want);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+/*
+ * A snapshot child of a dead rtm may still be writing (it holds byte 1
+ * of STATE.lock meanwhile): a new rtm waits for it before it reads the
+ * state, else that old snapshot could land over its own.  Here the
+ * child is played by a process of the test holding the byte for a
+ * second.  A new journal that was being written is removed.
+ */
+static void
+test_start_waits_for_old_snapshot(void)
+{
+	struct flock	 fl;
+	char		 c, *log;
+	pid_t		 holder, pid;
+	int		 fds[2];
+
+	CU_ASSERT_FATAL(pipe(fds) == 0);
+	if ((holder = tu_fork()) == 0) {
+		int fd = open(tu_path("rtm.state.lock"), O_RDWR | O_CREAT,
+		    0600);
+
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = 1;
+		fl.l_len = 1;
+		if (fd == -1 || fcntl(fd, F_SETLK, &fl) == -1)
+			_exit(1);
+		(void)write(fds[1], "L", 1);
+		tu_sleep_ms(1000);
+		_exit(0);
+	}
+	CU_ASSERT_FATAL(holder > 0);
+	tu_track(holder);
+	close(fds[1]);
+	CU_ASSERT_FATAL(read(fds[0], &c, 1) == 1);
+	close(fds[0]);
+	/* As a crash while moving changes into a new journal leaves it. */
+	fds[0] = open(tu_path("rtm.state.journal.tmp"), O_WRONLY | O_CREAT,
+	    0600);
+	CU_ASSERT(fds[0] != -1 && close(fds[0]) == 0);
+	pid = start();
+	CU_ASSERT(access(tu_path("rtm.state.journal.tmp"), F_OK) == -1);
+	/* Ready only once the holder let go, that is, exited. */
+	CU_ASSERT_EQUAL(tu_reap(holder, 0), 0);
+	log = tu_slurp(tu_path("rtm.err"));
+	CU_ASSERT(log != NULL && strstr(log, "waiting for the snapshot of a "
+	    "previous rtm") != NULL);
+	free(log);
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 }
 
@@ -760,6 +997,11 @@ static const struct tu_test tests[] = {
 	{ "big_journal_and_snapshot", test_big_journal_and_snapshot },
 	{ "unreadable_state_refused", test_unreadable_state_refused },
 	{ "kill_during_batch", test_kill_during_batch },
+	{ "kill_during_snapshots", test_kill_during_snapshots },
+	{ "snapshot_in_background", test_snapshot_in_background },
+	{ "snapshot_failure_kept_journal",
+	    test_snapshot_failure_kept_journal },
+	{ "start_waits_for_old_snapshot", test_start_waits_for_old_snapshot },
 	{ "cleanup_after_crash", test_cleanup_after_crash },
 	{ NULL, NULL }
 };
