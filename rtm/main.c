@@ -429,7 +429,7 @@ loop(struct rtm *env)
 	int		 quit = 0;
 
 	while (!quit) {
-		size_t			 n = 2, need = 2 + 2 * (env->nclients +
+		size_t			 n = 3, need = 3 + 2 * (env->nclients +
 					    env->nadmins);
 		unsigned long long	 now = os_now_ns();
 		int			 timeout;
@@ -445,6 +445,8 @@ loop(struct rtm *env)
 		}
 		pfd[0] = (struct pollfd){ sigpipe[0], POLLIN, 0 };
 		pfd[1] = (struct pollfd){ env->sock, POLLIN, 0 };
+		/* A snapshot child's word, when there is one (-1: none). */
+		pfd[2] = (struct pollfd){ persist_pollfd(env), POLLIN, 0 };
 		for (struct peer *p = env->peers; p; p = p->next) {
 			/* A dump waits for the end of a hold: its socket,
 			 * writable, would wake every turn meanwhile. */
@@ -481,8 +483,10 @@ loop(struct rtm *env)
 					quit = 1;
 			}
 		}
+		if (pfd[2].revents != 0)
+			persist_snapshot_done(env);
 		/* First what earlier turns queued (all of it on disk). */
-		for (size_t i = 2; i < n; i++) {
+		for (size_t i = 3; i < n; i++) {
 			struct peer *p = who[i];
 
 			if (pfd[i].revents == 0 || p->gone)

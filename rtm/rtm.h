@@ -228,6 +228,8 @@ int	persist_write(struct rtm *);
 int	persist_commit(struct rtm *);
 int	persist_snapshot(struct rtm *);
 void	persist_reap(struct rtm *, int);
+int	persist_pollfd(const struct rtm *);
+void	persist_snapshot_done(struct rtm *);
 void	persist_close(struct rtm *);
 void	persist_route_set(struct rtm *, const struct addr_route *);
 void	persist_route_del(struct rtm *, const struct addr_prefix *);
