@@ -140,17 +140,30 @@ uds_probe(const struct sockaddr_un *sun, socklen_t len)
 	}
 }
 
-int
-uds_alive(const char *path)
+/* uds_probe() of path; errno kept. */
+static int
+uds_probe_path(const char *path)
 {
 	struct sockaddr_un	 sun;
 	socklen_t		 len;
-	int			 e = errno, r = 0;
+	int			 e = errno, r = -1;
 
 	if (uds_addr(path, &sun, &len) == 0)
-		r = uds_probe(&sun, len) == 1;
+		r = uds_probe(&sun, len);
 	errno = e;
 	return r;
+}
+
+int
+uds_alive(const char *path)
+{
+	return uds_probe_path(path) == 1;
+}
+
+int
+uds_dead(const char *path)
+{
+	return uds_probe_path(path) == 0;
 }
 
 /*

@@ -65,6 +65,13 @@ int	uds_sendto_owned(int fd, const char *path, uid_t uid, const void *buf,
 long	uds_foreign_owner(const char *path);
 /* 1 when something is bound and receiving at path, else 0. */
 int	uds_alive(const char *path);
+/*
+ * 1 when certainly nothing receives at path: nothing is bound there
+ * (its socket was closed), or nothing is there at all.  0 when
+ * something receives, and also when that cannot be told (out of
+ * descriptors, say): what may remove a file asks this, not !uds_alive().
+ */
+int	uds_dead(const char *path);
 /* Sets SO_SNDBUF/SO_RCVBUF as far as the system allows (best effort;
  * values <= 0 are left alone); -1 only when fd is not a socket. */
 int	uds_set_bufs(int fd, int sndbuf, int rcvbuf);

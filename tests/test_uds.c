@@ -4,6 +4,7 @@
  * truncation, sender paths and kernel credentials.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -346,6 +347,7 @@ test_foreign_owner(void)
 	unlink(p);
 }
 
+/* Both questions; uds_dead() says 1 only when it is certain. */
 static void
 test_alive(void)
 {
@@ -353,16 +355,51 @@ test_alive(void)
 	int		 r;
 
 	CU_ASSERT(uds_alive(p) == 0);
+	CU_ASSERT(uds_dead(p) == 1);		/* nothing there */
 	CU_ASSERT(uds_alive("") == 0);
+	CU_ASSERT(uds_dead("") == 0);
 	r = uds_bind(p, 0600);
 	CU_ASSERT_FATAL(r >= 0);
 	errno = 1234;
 	CU_ASSERT(uds_alive(p) == 1);
+	CU_ASSERT(uds_dead(p) == 0);
 	CU_ASSERT(errno == 1234);
 	close(r);
 	errno = 1234;
 	CU_ASSERT(uds_alive(p) == 0);
+	CU_ASSERT(uds_dead(p) == 1);
 	CU_ASSERT(errno == 1234);
+}
+
+/*
+ * Out of descriptors nothing can be probed: a closed socket is then
+ * neither alive nor dead.
+ */
+static void
+test_dead_unknown(void)
+{
+	enum { NFD = 256 };
+	const char	*p = tu_path("d.sock");
+	struct rlimit	 rl, low;
+	int		 fds[NFD], n = 0;
+
+	xclose(uds_bind(p, 0600));
+	CU_ASSERT_FATAL(uds_dead(p) == 1);
+	CU_ASSERT_FATAL(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	low = rl;
+	if (low.rlim_cur > NFD)
+		low.rlim_cur = NFD;
+	CU_ASSERT_FATAL(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	while (n < NFD && (fds[n] = open("/dev/null", O_RDONLY)) != -1)
+		n++;
+	CU_ASSERT(n < NFD && errno == EMFILE);
+	CU_ASSERT(uds_dead(p) == 0);
+	CU_ASSERT(uds_alive(p) == 0);
+	while (n > 0)
+		close(fds[--n]);
+	CU_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	CU_ASSERT(uds_dead(p) == 1);
+	unlink(p);
 }
 
 static void
@@ -754,6 +791,7 @@ static const struct tu_test uds_tests[] = {
 	{ "bind_names", test_bind_names },
 	{ "bind_mode", test_bind_mode },
 	{ "alive", test_alive },
+	{ "dead_unknown", test_dead_unknown },
 	{ "foreign_owner", test_foreign_owner },
 	{ "full", test_full },
 	{ "gone_connected", test_gone_connected },
