@@ -390,7 +390,10 @@ shutdown_all(struct rtm *env, int lockfd)
 	close(lockfd);
 }
 
-/* Frees peers that went away; true if any client did. */
+/*
+ * Frees peers that went away.  None said goodbye (that frees a peer at
+ * once): the socket file of one that died is removed.
+ */
 static void
 reap_peers(struct rtm *env, unsigned long long now)
 {
@@ -404,10 +407,14 @@ reap_peers(struct rtm *env, unsigned long long now)
 			p->gone = 1;
 		if (!p->gone)
 			continue;
-		if (p->kind == PEER_CLIENT) {
-			log_info("client %d gone", (int)p->pid);
+		if (p->kind == PEER_CLIENT)
 			env->stats.clients_gone++;
-		}
+		if (peer_unlink_dead(p))
+			log_info("%s %d gone; removed its socket %s",
+			    p->kind == PEER_CLIENT ? "client" : "admin",
+			    (int)p->pid, log_clean(p->path));
+		else if (p->kind == PEER_CLIENT)
+			log_info("client %d gone", (int)p->pid);
 		peer_free(env, p);
 	}
 }

@@ -9,6 +9,7 @@
  * waits in the peer's queue, which is bounded.
  */
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -142,13 +143,19 @@ struct peer *
 peer_new(struct rtm *env, enum peer_kind kind, const char *path,
     const struct uds_peer *from)
 {
-	struct peer *p;
+	struct peer	*p;
+	struct stat	 st;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	if ((p->fd = uds_connect_owned(path, from->uid)) == -1) {
 		free(p);
 		return NULL;
+	}
+	/* Which file is the peer's, should rtm have to remove it. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		p->dev = st.st_dev;
+		p->ino = st.st_ino;
 	}
 	uds_set_bufs(p->fd, RTM_PEER_SNDBUF, 0);
 	p->kind = kind;
@@ -210,6 +217,32 @@ peer_free(struct rtm *env, struct peer *p)
 	if (p->proc != -1)
 		close(p->proc);
 	free(p);
+}
+
+/*
+ * Removes the socket file of a peer that went without a goodbye (it
+ * crashed, or was killed), so that dead peers do not pile up in peers/;
+ * 1 if it did.  Only the file registered, and only when nothing
+ * receives there: the pid may be a new process's by now, with a socket
+ * of its own at the same path.  Probe first, compare the inode last,
+ * next to the unlink: a new socket bound before the probe answers it,
+ * one bound after has another inode.  What is left is a process with
+ * this pid replacing the file between lstat() and unlink(); it needs
+ * the pid reused and that bind in those microseconds, and librtmc binds
+ * anew when registering again.
+ */
+int
+peer_unlink_dead(const struct peer *p)
+{
+	struct stat	 st;
+	int		 e = errno, r;
+
+	r = p->ino != 0 && uds_dead(p->path) &&
+	    lstat(p->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_dev == p->dev && st.st_ino == p->ino &&
+	    unlink(p->path) == 0;
+	errno = e;
+	return r;
 }
 
 /* Queues a finished datagram (takes a reference). */

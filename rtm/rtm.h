@@ -61,6 +61,8 @@ struct peer {
 	int		 proc;		/* os_proc_open() handle or -1 */
 	int		 may_write;	/* admin: mutating requests allowed */
 	int		 gone;		/* socket vanished: free it */
+	dev_t		 dev;		/* the socket file registered, */
+	ino_t		 ino;		/* ino 0 if unknown: never removed */
 
 	/* Output: finished datagrams in order, plus one being filled. */
 	struct dgram	**q;
@@ -242,6 +244,7 @@ struct peer *peer_find(struct rtm *, const char *path);
 struct peer *peer_new(struct rtm *, enum peer_kind, const char *path,
 	    const struct uds_peer *);
 void	peer_free(struct rtm *, struct peer *);
+int	peer_unlink_dead(const struct peer *);
 int	peer_put(struct rtm *, struct peer *, const struct msg_record *);
 void	peer_enqueue(struct rtm *, struct peer *, struct dgram *);
 void	peer_send(struct rtm *, struct peer *);

@@ -2029,6 +2029,178 @@ test_idle_admin_forgotten(void)
 	}
 }
 
+static int
+file_gone(void *arg)
+{
+	return access(arg, F_OK) == -1 && errno == ENOENT;
+}
+
+/* Whether rtm logged the text (in the foreground: on its stderr). */
+static int
+rtm_logged(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int
+rtm_logged(const char *fmt, ...)
+{
+	char	 text[128], *log = tu_slurp(tu_path("rtm.err"));
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	r = log != NULL && strstr(log, text) != NULL;
+	free(log);
+	return r;
+}
+
+/*
+ * A client killed without a goodbye (SIGKILL) leaves its socket file in
+ * peers/; rtm, once it notices the client gone, removes that file.  Such
+ * files used to pile up until the same pid opened again or rtm -C ran.
+ */
+static void
+test_killed_client_socket_removed(void)
+{
+	char	 path[UDS_PATH_MAX + 1];
+	pid_t	 mon;
+
+	start_rtm();
+	mon = start_monitor(0, 0);
+	snprintf(path, sizeof(path), "%s/peers/client.%ld.sock", tu_dir,
+	    (long)mon);
+	CU_ASSERT_FATAL(access(path, F_OK) == 0);
+	CU_ASSERT_EQUAL(rtm_stat("clients_gone"), 0);
+	/* Reaped too: without pidfds (valgrind) rtm goes by kill(pid, 0). */
+	CU_ASSERT(tu_kill(mon) != -1);
+	CU_ASSERT(tu_wait_until(file_gone, path,
+	    tu_valgrind() ? 6 * WAIT_MS : WAIT_MS));
+	CU_ASSERT(tu_wait_until(not_listed, &mon, WAIT_MS));
+	CU_ASSERT_EQUAL(rtm_stat("clients_gone"), 1);
+	CU_ASSERT_EQUAL(rtm_stat("clients"), 0);
+	CU_ASSERT(rtm_logged("client %ld gone; removed its socket", (long)mon));
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+}
+
+/*
+ * An admin session killed mid-session (no goodbye) is forgotten at the
+ * idle limit, and its socket file goes with it; a quiet session whose
+ * process lives is forgotten too, but keeps its file.
+ */
+static void
+test_killed_admin_socket_removed(void)
+{
+	char	 dead[UDS_PATH_MAX + 1], live[UDS_PATH_MAX + 1];
+	pid_t	 kids[2];
+	int	 p[2], base;
+
+	setenv("RTM_ADMIN_IDLE_MS", "200", 1);
+	start_rtm();
+	unsetenv("RTM_ADMIN_IDLE_MS");
+	base = settled_fds(tu_dir);
+	CU_ASSERT_FATAL(pipe(p) == 0);
+	for (int i = 0; i < 2; i++) {
+		if ((kids[i] = tu_fork()) == 0) {
+			close(p[0]);
+			quiet_session(p[1]);
+		}
+		if (kids[i] == -1) {
+			tu_close_pipe(p);
+			CU_FAIL_FATAL("fork");
+		}
+		tu_track(kids[i]);
+	}
+	close(p[1]);
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT(tu_wait_byte(p[0], tu_valgrind() ? 6 * WAIT_MS :
+		    WAIT_MS) == 'y');
+	close(p[0]);
+	snprintf(dead, sizeof(dead), "%s/peers/admin.%ld.sock", tu_dir,
+	    (long)kids[0]);
+	snprintf(live, sizeof(live), "%s/peers/admin.%ld.sock", tu_dir,
+	    (long)kids[1]);
+	CU_ASSERT(tu_kill(kids[0]) != -1);
+	CU_ASSERT(tu_wait_until(file_gone, dead,
+	    tu_valgrind() ? 6 * WAIT_MS : WAIT_MS));
+	CU_ASSERT(rtm_logged("admin %ld gone; removed its socket",
+	    (long)kids[0]));
+	/* Both forgotten (rtm's descriptors tell, where /proc does). */
+	if (base != -1)
+		CU_ASSERT(tu_wait_until(fds_back_to, &base, WAIT_MS));
+	CU_ASSERT_EQUAL(access(live, F_OK), 0);
+	CU_ASSERT(uds_alive(live));
+	CU_ASSERT(!rtm_logged("admin %ld gone", (long)kids[1]));
+	tu_kill(kids[1]);
+	unlink(live);
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+}
+
+/*
+ * Binds a socket elsewhere and renames it over path: a new file there,
+ * as a process that reused a dead client's pid would bind.  Returns
+ * the socket (closed: nothing receives at path), and its inode.
+ */
+static int
+replace_socket(const char *path, int keep, ino_t *ino)
+{
+	const char	*tmp = tu_path("new.sock");
+	struct stat	 st;
+	int		 fd;
+
+	fd = uds_bind(tmp, 0600);
+	CU_ASSERT_FATAL(fd != -1);
+	CU_ASSERT_FATAL(rename(tmp, path) == 0);
+	CU_ASSERT_FATAL(lstat(path, &st) == 0);
+	*ino = st.st_ino;
+	if (!keep) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * rtm removes a dead client's socket file only if it is still the file
+ * the client registered: another file at that path (a process that
+ * reused the pid, here simulated by renaming one there before the
+ * kill) stays, whether something receives on it or not.
+ */
+static void
+test_replaced_socket_kept(void)
+{
+	char		 path[2][UDS_PATH_MAX + 1];
+	struct stat	 st;
+	ino_t		 ino[2];
+	pid_t		 mon[2];
+	int		 fd;
+
+	start_rtm();
+	for (int i = 0; i < 2; i++) {
+		mon[i] = start_monitor(i, 0);
+		snprintf(path[i], sizeof(path[i]), "%s/peers/client.%ld.sock",
+		    tu_dir, (long)mon[i]);
+	}
+	fd = replace_socket(path[0], 1, &ino[0]);	/* a live newcomer */
+	replace_socket(path[1], 0, &ino[1]);		/* a dead one */
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT(tu_kill(mon[i]) != -1);
+	/* Once they are unlisted, rtm has decided about their files. */
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT(tu_wait_until(not_listed, &mon[i],
+		    tu_valgrind() ? 6 * WAIT_MS : WAIT_MS));
+	CU_ASSERT_EQUAL(rtm_stat("clients_gone"), 2);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT(lstat(path[i], &st) == 0 && st.st_ino == ino[i]);
+		CU_ASSERT(!rtm_logged("client %ld gone; removed", (long)mon[i]));
+		CU_ASSERT(rtm_logged("client %ld gone\n", (long)mon[i]));
+	}
+	close(fd);
+	for (int i = 0; i < 2; i++)
+		unlink(path[i]);
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+}
+
 /*
  * A peer that replaces its socket file with a symbolic link before it
  * registers (a name in the world-writable peers/ directory) must not
@@ -2327,6 +2499,9 @@ static const struct tu_test tests[] = {
 	{ "dump_waits_for_hold", test_dump_waits_for_hold },
 	{ "admin_replies_bounded", test_admin_replies_bounded },
 	{ "idle_admin_forgotten", test_idle_admin_forgotten },
+	{ "killed_client_socket_removed", test_killed_client_socket_removed },
+	{ "killed_admin_socket_removed", test_killed_admin_socket_removed },
+	{ "replaced_socket_kept", test_replaced_socket_kept },
 	{ "admin_sessions_per_user", test_admin_sessions_per_user },
 	{ "socket_file_removed", test_socket_file_removed },
 	{ "forged_notification_dropped", test_forged_notification_dropped },
