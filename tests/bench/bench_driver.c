@@ -451,6 +451,7 @@ latency(struct bench_lines *rep, const char *dir, const char *prefix,
 	bench_result("lat_max_us", "%.1f", lat[ops - 1]);
 	bench_result("lat_reply_p50_us", "%.1f", bench_quantile(rlat,
 	    (size_t)ops, 0.5));
+	bench_result("lat_reply_max_us", "%.1f", rlat[ops - 1]);
 	bench_result("lat_ops", "%d", ops);
 	free(lat);
 	free(rlat);

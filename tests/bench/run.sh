@@ -542,7 +542,7 @@ BEGIN {
 END {
 	print ""
 	print "details:"
-	n = split("load16_admin_s load64_admin_s lat_max_us " \
+	n = split("load16_admin_s load64_admin_s lat_max_us lat_reply_max_us " \
 	    "ping_max_us fanout16_mib fanout16_dgrams load16_rss_rtm_mib " \
 	    "load16_rss_client_avg_bpu macs_admin_s macs_rss_rtm_bpu " \
 	    "macs_rss_client_bpu arp_all_ns arp_checked lpm_hit_pct " \
