@@ -53,6 +53,27 @@ crash(pid_t pid)
 	CU_ASSERT(tu_kill(pid) != -1);
 }
 
+/* The routes rtm shows now, malloc'd. */
+static char *
+routes_now(void)
+{
+	char	*r;
+
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	r = strdup(out);
+	CU_ASSERT_FATAL(r != NULL);
+	return r;
+}
+
+/* rtm shows exactly the routes `want` (then freed). */
+static void
+routes_are(char *want)
+{
+	CU_ASSERT_EQUAL(admin("route show"), 0);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	free(want);
+}
+
 /* Signals (sig > 0) or counts (sig 0) the live children of pid (Linux). */
 static int
 children_of(pid_t pid, int sig)
@@ -506,9 +527,7 @@ test_big_journal_and_snapshot(void)
 
 	CU_ASSERT(truncate(tu_path("rtm.state.journal"), 0) == 0);
 	pid = start();
-	CU_ASSERT_EQUAL(admin("route show"), 0);
-	CU_ASSERT_STRING_EQUAL(out, want);
-	free(want);
+	routes_are(want);
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 }
 
@@ -822,9 +841,7 @@ test_snapshot_in_background(void)
 	/* Enough routes for a child to write the snapshots (25,000). */
 	batch_routes(30000, 1);		/* 1 MB of journal */
 	batch_routes(30000, 2);
-	CU_ASSERT_EQUAL(admin("route show"), 0);
-	want = strdup(out);
-	CU_ASSERT_FATAL(want != NULL);
+	want = routes_now();
 	CU_ASSERT(strstr(want, "10.78.31.0/24 via 10.255.255.2 dev eth0\n") !=
 	    NULL);
 	CU_ASSERT_EQUAL(admin("stats"), 0);
@@ -841,9 +858,7 @@ test_snapshot_in_background(void)
 	CU_ASSERT(file_size("rtm.state") > 35 * 30000);
 	crash(pid);
 	pid = start();
-	CU_ASSERT_EQUAL(admin("route show"), 0);
-	CU_ASSERT_STRING_EQUAL(out, want);
-	free(want);
+	routes_are(want);
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 }
 
@@ -877,15 +892,11 @@ test_snapshot_failure_kept_journal(void)
 	CU_ASSERT_EQUAL(admin("stats"), 0);
 	CU_ASSERT_EQUAL(tu_stat(out, "snapshot_failures"), 1);
 	batch_routes(5000, 4);
-	CU_ASSERT_EQUAL(admin("route show"), 0);
-	want = strdup(out);
-	CU_ASSERT_FATAL(want != NULL);
+	want = routes_now();
 	crash(pid);
 	CU_ASSERT(rmdir(tu_path("rtm.state.tmp")) == 0);
 	pid = start();
-	CU_ASSERT_EQUAL(admin("route show"), 0);
-	CU_ASSERT_STRING_EQUAL(out, want);
-	free(want);
+	routes_are(want);
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 }
 
