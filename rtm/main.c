@@ -300,7 +300,7 @@ cleanup_dir(struct rtm *env)
 			if (snprintf(sock, sizeof(sock), "%s/%s", path,
 			    de->d_name) >= (int)sizeof(sock))
 				continue;
-			if (!uds_alive(sock) && unlink(sock) == 0)
+			if (uds_dead(sock) && unlink(sock) == 0)
 				socks++;
 		}
 		closedir(d);
