@@ -2041,18 +2041,25 @@ rtm_logged(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 static int
+log_has(void *text)
+{
+	char	*log = tu_slurp(tu_path("rtm.err"));
+	int	 r = log != NULL && strstr(log, text) != NULL;
+
+	free(log);
+	return r;
+}
+
+static int
 rtm_logged(const char *fmt, ...)
 {
-	char	 text[128], *log = tu_slurp(tu_path("rtm.err"));
+	char	 text[128];
 	va_list	 ap;
-	int	 r;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	r = log != NULL && strstr(log, text) != NULL;
-	free(log);
-	return r;
+	return log_has(text);
 }
 
 /*
@@ -2091,7 +2098,7 @@ test_killed_client_socket_removed(void)
 static void
 test_killed_admin_socket_removed(void)
 {
-	char	 dead[UDS_PATH_MAX + 1], live[UDS_PATH_MAX + 1];
+	char	 dead[UDS_PATH_MAX + 1], live[UDS_PATH_MAX + 1], line[128];
 	pid_t	 kids[2];
 	int	 p[2], base;
 
@@ -2123,8 +2130,10 @@ test_killed_admin_socket_removed(void)
 	CU_ASSERT(tu_kill(kids[0]) != -1);
 	CU_ASSERT(tu_wait_until(file_gone, dead,
 	    tu_valgrind() ? 6 * WAIT_MS : WAIT_MS));
-	CU_ASSERT(rtm_logged("admin %ld gone; removed its socket",
-	    (long)kids[0]));
+	/* rtm logs it just after the unlink. */
+	snprintf(line, sizeof(line), "admin %ld gone; removed its socket",
+	    (long)kids[0]);
+	CU_ASSERT(tu_wait_until(log_has, line, WAIT_MS));
 	/* Both forgotten (rtm's descriptors tell, where /proc does). */
 	if (base != -1)
 		CU_ASSERT(tu_wait_until(fds_back_to, &base, WAIT_MS));
