@@ -905,7 +905,7 @@ test_snapshot_failure_kept_journal(void)
  * of STATE.lock meanwhile): a new rtm waits for it before it reads the
  * state, else that old snapshot could land over its own.  Here the
  * child is played by a process of the test holding the byte for a
- * second.  A new journal that was being written is removed.
+ * while.  A new journal that was being written is removed.
  */
 static void
 test_start_waits_for_old_snapshot(void)
@@ -928,7 +928,9 @@ test_start_waits_for_old_snapshot(void)
 		if (fd == -1 || fcntl(fd, F_SETLK, &fl) == -1)
 			_exit(1);
 		(void)write(fds[1], "L", 1);
-		tu_sleep_ms(1000);
+		/* Long enough for rtm to be waiting (it takes a while to
+		 * start under valgrind), short of tu_rtm_start()'s 5 s. */
+		tu_sleep_ms(tu_valgrind() ? 10000 : 1000);
 		_exit(0);
 	}
 	CU_ASSERT_FATAL(holder > 0);
