@@ -8,7 +8,9 @@
  *	length u32 | crc32 u32 | payload (length bytes)
  *
  * big-endian, the CRC over the payload.  The snapshot's first record
- * is a header (magic, version, seq, counts); the rest are "set" records.
+ * is a header (magic, version, seq, counts, and since version 2 the
+ * journal it follows and how much of it it holds); the rest are "set"
+ * records.
  * The journal holds the changes since the snapshot, in order.  Changes
  * are logged as their effect (route set/del, arp set/del, flush), so
  * replaying a journal over a snapshot that already contains part of it
@@ -37,15 +39,18 @@
  * Compaction: once the journal passes RTM_JOURNAL_COMPACT bytes, a
  * forked child writes the snapshot from its copy-on-write image of the
  * tables while the loop goes on (a million routes took the loop 80 ms
- * when it wrote them itself).  The snapshot holds the journal's first
- * `cut` bytes; when the child has renamed it into place, the loop
- * copies the records written since into a new journal and renames that
- * over the old one.  A crash anywhere in between leaves a snapshot and
- * a journal whose replay gives the tables, because replaying changes a
- * snapshot already holds is harmless (see above).  The state lock is
- * byte 0 of STATEFILE.lock; a snapshot child holds byte 1 while it
- * writes, and a starting rtm waits for it, so a child outliving its
- * rtm never renames an old snapshot over a newer one.
+ * when it wrote them itself).  Each journal begins with a P_JHEADER
+ * record holding a random id, and a snapshot's header names the
+ * journal it follows and how many of its bytes (`cut`) it holds, which
+ * loading skips: applied again they would do the tables no harm, but
+ * each ARP record would go through a live segment readers hold.  When
+ * the child has renamed the snapshot into place, the loop copies the
+ * records written since into a new journal with a new id and renames
+ * that over the old one.  A crash anywhere in between leaves a snapshot
+ * and a journal that load to the acknowledged tables.  The state lock
+ * is byte 0 of STATEFILE.lock; a snapshot child holds byte 1 while it
+ * lives, and a starting rtm waits for it, so a child outliving its rtm
+ * never renames an old snapshot over a newer one.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -54,6 +59,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,11 +72,15 @@
 #include "rtm.h"
 
 #define SNAP_MAGIC	0x52544d44u	/* "RTMD" */
-#define SNAP_VERSION	1
+#define SNAP_VERSION	2		/* 1: no journal id and cut */
+#define SNAP_HDR_V1	32
+#define SNAP_HDR_V2	48
+#define JHDR_LEN	(8 + 9)		/* the P_JHEADER record */
 #define REC_MAX		64
 #define SNAP_RETRY_MS	60000		/* after a failed snapshot */
-#define SNAP_FORK_ROUTES 25000		/* see snapshot_forks() */
 #define SNAP_TRICKLE	(4 << 20)	/* a child's bytes between syncs */
+#define SNAP_DEADLINE_S	600		/* a child taking longer is killed */
+#define SNAP_WAIT_S	30		/* for an old rtm's child, at start */
 #define LOCK_STATE	0		/* lock file bytes: rtm's */
 #define LOCK_SNAP	1		/* a snapshot child's */
 #define JOURNAL_AHEAD	(256u << 10)	/* zeros written ahead of records */
@@ -84,6 +94,7 @@ enum {
 	P_ARP_SET = 4,
 	P_ARP_DEL = 5,
 	P_FLUSH = 6,
+	P_JHEADER = 7,		/* a journal's first record: its id */
 };
 
 struct persist {
@@ -91,13 +102,16 @@ struct persist {
 	char		 jpath[PATH_MAX + 16];
 	int		 jfd;
 	int		 lockfd;
+	int		 dirfd;		/* the state's directory, for fsync */
 	uint8_t		*buf;
 	size_t		 len, cap;
 	uint64_t	 jbytes;	/* journal records on disk */
 	uint64_t	 jsize;		/* journal file size: records, zeros */
 	int		 dirty;		/* written, not yet synced */
+	uint64_t	 jid;		/* the journal's id (its P_JHEADER) */
 	pid_t		 child;		/* writing a snapshot, or 0 */
 	int		 chan;		/* to it, until the journal is cut */
+	unsigned long long child_ns;	/* when it was forked */
 	uint64_t	 cut;		/* journal bytes its snapshot holds */
 	unsigned long long retry_ns;	/* no snapshot before, after a failure */
 };
@@ -331,6 +345,8 @@ p_len(uint8_t t)
 		return 7;
 	case P_FLUSH:
 		return 2;
+	case P_JHEADER:
+		return 9;
 	}
 	return 0;
 }
@@ -601,6 +617,22 @@ good_record_after(int fd, off_t bad)
 	return found;
 }
 
+/* A snapshot's first record: its header, of version 1 or 2. */
+static int
+snap_header_ok(const struct rd_rec *rec)
+{
+	if (rec->p[0] != P_HEADER || rec->len < 12 ||
+	    get32(rec->p + 4) != SNAP_MAGIC)
+		return 0;
+	switch (get32(rec->p + 8)) {
+	case 1:
+		return rec->len == SNAP_HDR_V1;
+	case 2:
+		return rec->len == SNAP_HDR_V2;
+	}
+	return 0;
+}
+
 /*
  * Applies the records of r's file.  Returns the offset just past the
  * last good record; *bad is 1 when something after it was not a good
@@ -613,22 +645,38 @@ replay(struct rtm *env, struct reader *r, int snapshot, int *bad,
 {
 	const struct rd_rec	*rec;
 	off_t			 good = 0;
-	int			 first = 1;
+	uint64_t		 seq = 0;
+	int			 first = 1, skip = 0;
 
 	*bad = 0;
 	*count = 0;
 	while ((rec = rd_take(env, r, snapshot)) != NULL) {
 		if (snapshot && first) {
-			if (rec->len != 32 || rec->p[0] != P_HEADER ||
-			    get32(rec->p + 4) != SNAP_MAGIC ||
-			    get32(rec->p + 8) != SNAP_VERSION) {
+			if (!snap_header_ok(rec)) {
 				*bad = 1;
 				*why = "not an rtm snapshot";
 				return good;
 			}
-			env->seq = get64(rec->p + 12);
+			seq = get64(rec->p + 12);
+			env->snap_jid = env->snap_cut = 0;
+			if (rec->len == SNAP_HDR_V2) {
+				env->snap_jid = get64(rec->p + 32);
+				env->snap_cut = get64(rec->p + 40);
+			}
 			reserve(env, r, get32(rec->p + 20));
-		} else if (apply(env, rec->p, rec->len, why) == -1) {
+		} else if (!snapshot && first && rec->p[0] == P_JHEADER &&
+		    rec->len == p_len(P_JHEADER)) {
+			/*
+			 * Changes the snapshot holds already are not applied
+			 * again: harmless for the tables, but each would go
+			 * through its MAC's segment, which readers hold.
+			 */
+			env->load_jid = get64(rec->p + 1);
+			skip = env->load_jid != 0 &&
+			    env->load_jid == env->snap_jid;
+		} else if (skip && (uint64_t)good < env->snap_cut)
+			;
+		else if (apply(env, rec->p, rec->len, why) == -1) {
 			/* A sound record rtm cannot apply now (a kernel limit
 			 * lowered since?): it was acknowledged, so it must not
 			 * be cut off like a torn tail. */
@@ -644,8 +692,13 @@ replay(struct rtm *env, struct reader *r, int snapshot, int *bad,
 		*why = r->why;
 	} else if (r->st == RD_EIO)
 		*bad = 3;
+	/* Its records counted changes as they were applied: the number
+	 * is the one the snapshot was written at. */
+	if (snapshot && !first)
+		state_seq_set(env, seq);
 	return good;
 }
+
 
 struct snap_ctx {
 	int	 fd;
@@ -704,17 +757,11 @@ snap_arp(const struct addr_mac *mac, void *value, void *arg)
 	return 0;
 }
 
-static void
-sync_dir(const char *path)
+/* The state directory's entries (a rename) made durable. */
+static int
+sync_dir(const struct persist *ps)
 {
-	char	 copy[PATH_MAX];
-	int	 fd;
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	if ((fd = open(dirname(copy), O_RDONLY)) != -1) {
-		(void)fsync(fd);
-		close(fd);
-	}
+	return fsync(ps->dirfd);
 }
 
 /* Locks (F_WRLCK) or unlocks (F_UNLCK) byte `which` of the lock file. */
@@ -732,17 +779,42 @@ lock_byte(int fd, int cmd, short type, off_t which)
 }
 
 /*
- * Writes the tables to STATEFILE.tmp, fsyncs it and renames it over the
- * snapshot.  -1 with errno; the snapshot is then unchanged.
+ * Starts a journal in fd, empty: its P_JHEADER record with a new id at
+ * offset 0.  A snapshot names the journal and how much of it it holds,
+ * so that loading never applies those records twice.
  */
 static int
-snapshot_write(struct rtm *env, const char *path, int trickle)
+journal_head(struct persist *ps, int fd)
 {
+	uint8_t		 p[9], rec[JHDR_LEN];
+	uint64_t	 id = 0;
+
+	while (id == 0)
+		os_random(&id, sizeof(id));
+	p[0] = P_JHEADER;
+	put64(p + 1, id);
+	put_record(rec, p, sizeof(p));
+	if (pwrite_all(fd, rec, sizeof(rec), 0) == -1)
+		return -1;
+	ps->jid = id;
+	return 0;
+}
+
+/*
+ * Writes the tables to STATEFILE.tmp, fsyncs it and renames it over the
+ * snapshot; its header says it holds the first `cut` bytes of journal
+ * `jid`.  -1 with errno; the snapshot is then unchanged (or in place
+ * but perhaps not durable, when only the directory sync failed).
+ */
+static int
+snapshot_write(struct rtm *env, int trickle, uint64_t jid, uint64_t cut)
+{
+	struct persist	*ps = env->persist;
 	char		 tmp[PATH_MAX + 16];
-	uint8_t		 h[32];
+	uint8_t		 h[SNAP_HDR_V2];
 	struct snap_ctx	 c;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ps->path);
 	memset(&c, 0, sizeof(c));
 	c.trickle = trickle;
 	/* Never through a link or into a FIFO someone left there. */
@@ -764,6 +836,8 @@ snapshot_write(struct rtm *env, const char *path, int trickle)
 	put64(h + 12, env->seq);
 	put32(h + 20, (uint32_t)rtable_count(env->routes));
 	put32(h + 24, (uint32_t)mactable_count(env->arp));
+	put64(h + 32, jid);
+	put64(h + 40, cut);
 	snap_put(&c, h, sizeof(h));
 	/* In address order, a restart's inserts walk the trie nearly
 	 * sequentially; short of scratch memory, in any order. */
@@ -775,20 +849,19 @@ snapshot_write(struct rtm *env, const char *path, int trickle)
 	if (c.err == 0 && fsync(c.fd) == -1)
 		c.err = errno;
 	close(c.fd);
-	if (c.err == 0 && rename(tmp, path) == -1)
+	if (c.err == 0 && rename(tmp, ps->path) == -1)
 		c.err = errno;
 	if (c.err != 0) {
 		unlink(tmp);
 		errno = c.err;
 		return -1;
 	}
-	sync_dir(path);
-	return 0;
+	return sync_dir(ps);
 }
 
 /*
  * Writes a snapshot of the tables on the loop, then empties the
- * journal: at start, and when no child can be forked.
+ * journal: at start, and when no child can be made.
  */
 int
 persist_snapshot(struct rtm *env)
@@ -797,11 +870,13 @@ persist_snapshot(struct rtm *env)
 
 	if (ps == NULL)
 		return 0;
-	if (persist_commit(env) == -1 || snapshot_write(env, ps->path, 0) == -1)
+	if (persist_commit(env) == -1 ||
+	    snapshot_write(env, 0, ps->jid, ps->jbytes) == -1)
 		return -1;
-	if (ftruncate(ps->jfd, 0) == -1 || fsync(ps->jfd) == -1)
+	if (ftruncate(ps->jfd, 0) == -1 || journal_head(ps, ps->jfd) == -1 ||
+	    fsync(ps->jfd) == -1)
 		return -1;
-	ps->jbytes = ps->jsize = 0;
+	ps->jbytes = ps->jsize = JHDR_LEN;
 	return 0;
 }
 
@@ -809,34 +884,42 @@ persist_snapshot(struct rtm *env)
  * The forked child: writes the snapshot, says so on chan, and exits
  * when rtm closes its end, having cut the journal.  The old journal is
  * then this process's to close: its last reference, so the file system
- * frees its blocks here, which for 64 MiB on ext4 took rtm's loop 8 ms.
+ * frees its blocks here, which for a 35 MB journal on ext4 took rtm's
+ * loop 8 ms.
  */
 static void
-snapshot_child(struct rtm *env, pid_t parent, int chan)
+snapshot_child(struct rtm *env, pid_t parent, int chan, const sigset_t *mask)
 {
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	struct persist	*ps = env->persist;
 	struct sigaction sa;
 	char		 c;
 
+	/* rtm's handlers would wake rtm's loop through its pipe; they
+	 * were blocked since before the fork. */
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_DFL;
-	/* rtm's handlers would wake rtm's loop through its pipe. */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	/* A client probing rtm.sock once rtm is dead must not find us. */
 	close(env->sock);
 	/*
 	 * Checked after the lock is held: from then on an rtm starting on
 	 * this state waits for this process, and before, rtm was alive.
 	 */
-	if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_SNAP) == -1 ||
-	    getppid() != parent)
-		_exit(2);
+	if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_SNAP) == -1) {
+		log_warn("snapshot: lock %s.lock", ps->path);
+		_exit(1);
+	}
+	if (getppid() != parent) {
+		log_warnx("snapshot: rtm is gone; not written");
+		_exit(1);
+	}
 	/* Route changes and clients come first. */
 	(void)nice(10);
-	if (snapshot_write(env, ps->path, 1) == -1) {
+	if (snapshot_write(env, 1, ps->jid, ps->cut) == -1) {
 		log_warn("snapshot %s", ps->path);
 		_exit(1);
 	}
@@ -848,43 +931,38 @@ snapshot_child(struct rtm *env, pid_t parent, int chan)
 }
 
 /*
- * Whether a child should write the snapshot.  fork() costs about 2 ms
- * a million routes plus 0.3-0.4 us per mapping, and every attached
- * segment is one; writing costs about 80 ns per entry, on the loop.
- * So a big route table goes to a child (80 ms on the loop for a
- * million routes, 2 ms to fork), while a small one, or one that is
- * mostly ARP entries, is written faster than a child could be made.
+ * Starts a snapshot in a child; on the loop when none can be made.
+ * Always a child: forking costs about 2 ms a million routes plus
+ * 0.3-0.4 us per mapping (every attached segment is one: 11 ms for
+ * 30,000), while on the loop a snapshot costs 80 ns per entry and,
+ * worse, emptying a 64 MiB journal on ext4 takes 13 ms however small
+ * the table.
  */
-static int
-snapshot_forks(const struct rtm *env)
-{
-	return rtable_count(env->routes) >
-	    SNAP_FORK_ROUTES + 4 * mactable_count(env->arp);
-}
-
-/* Starts a snapshot, in a child when that is worth it. */
 static void
 snapshot_start(struct rtm *env)
 {
 	struct persist	*ps = env->persist;
 	pid_t		 parent = getpid(), pid = -1;
+	sigset_t	 all, old;
 	int		 sv[2];
 
 	ps->cut = ps->jbytes;
-	if (snapshot_forks(env)) {
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
-			log_warn("snapshot: socketpair (rtm writes it itself)");
-		else if ((pid = fork()) == 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		log_warn("snapshot: socketpair (rtm writes it itself)");
+	else {
+		/* No handler of rtm's may run in the child. */
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, &old);
+		if ((pid = fork()) == 0) {
 			close(sv[0]);
-			snapshot_child(env, parent, sv[1]);
-		} else {
-			if (pid == -1)
-				log_warn("snapshot: fork (rtm writes it "
-				    "itself)");
-			close(sv[1]);
-			if (pid == -1)
-				close(sv[0]);
+			snapshot_child(env, parent, sv[1], &old);
 		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (pid == -1)
+			log_warn("snapshot: fork (rtm writes it itself)");
+		close(sv[1]);
+		if (pid == -1)
+			close(sv[0]);
 	}
 	if (pid == -1) {
 		if (persist_snapshot(env) == 0) {
@@ -897,6 +975,7 @@ snapshot_start(struct rtm *env)
 		return;
 	}
 	ps->child = pid;
+	ps->child_ns = os_now_ns();
 	ps->chan = sv[0];
 	fcntl(ps->chan, F_SETFD, FD_CLOEXEC);
 	log_debug("snapshot: child %ld writes %s", (long)pid, ps->path);
@@ -918,16 +997,18 @@ snapshot_due(struct rtm *env)
 }
 
 /*
- * The snapshot holds the journal's first ps->cut bytes: the records
- * after them go into a new journal, renamed over the old one.  On
- * failure the old journal stays, whole and still right.
+ * The snapshot holds the journal's first ps->cut bytes: a new journal
+ * gets the records after them, and is renamed over the old one.  0, or
+ * -1 with the old journal in place (whole, and still right: the
+ * snapshot says how much of it to skip).  Past the rename, a failed
+ * directory sync could lose changes acknowledged later: rtm stops.
  */
 static int
 journal_cut(struct persist *ps)
 {
 	char		 tmp[PATH_MAX + 32];
 	uint8_t		 buf[64 << 10];
-	uint64_t	 off, left = ps->jbytes - ps->cut;
+	uint64_t	 off, left = ps->jbytes - ps->cut, oldjid = ps->jid;
 	int		 fd, saved;
 	ssize_t		 n;
 
@@ -936,6 +1017,8 @@ journal_cut(struct persist *ps)
 	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW,
 	    0600)) == -1)
 		return -1;
+	if (journal_head(ps, fd) == -1)
+		goto fail;
 	for (off = 0; off < left; off += (uint64_t)n) {
 		size_t want = left - off < sizeof(buf) ? left - off :
 		    sizeof(buf);
@@ -943,22 +1026,27 @@ journal_cut(struct persist *ps)
 		n = pread(ps->jfd, buf, want, (off_t)(ps->cut + off));
 		if (n == 0)
 			errno = EIO;	/* the journal is shorter than written */
-		if (n <= 0 || pwrite_all(fd, buf, (size_t)n, (off_t)off) == -1)
+		if (n <= 0 || pwrite_all(fd, buf, (size_t)n,
+		    (off_t)(JHDR_LEN + off)) == -1)
 			goto fail;
 	}
 	if (fdatasync(fd) == -1 || rename(tmp, ps->jpath) == -1)
 		goto fail;
-	sync_dir(ps->jpath);
+	if (sync_dir(ps) == -1)
+		fatal("journal %s: directory sync after the cut; stopping so "
+		    "that no change is acknowledged that may not be on disk",
+		    ps->jpath);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	close(ps->jfd);		/* the child closes it last (see there) */
 	ps->jfd = fd;
-	ps->jbytes = ps->jsize = left;
+	ps->jbytes = ps->jsize = JHDR_LEN + left;
 	ps->dirty = 0;		/* all that was written is in fd, synced */
 	return 0;
 fail:
 	saved = errno;
 	close(fd);
 	unlink(tmp);
+	ps->jid = oldjid;
 	errno = saved;
 	return -1;
 }
@@ -1000,9 +1088,10 @@ persist_snapshot_done(struct rtm *env)
 }
 
 /*
- * Collects a finished snapshot child (SIGCHLD), or with `stop`, kills
- * and collects a running one: rtm is stopping, and the next start
- * writes a snapshot anyway.
+ * Collects a finished snapshot child (SIGCHLD, and each heartbeat), and
+ * kills one that has been writing for SNAP_DEADLINE_S (a hung disk?):
+ * compaction would stop for good.  With `stop`, kills and collects a
+ * running one: rtm is stopping, and the next start writes a snapshot.
  */
 void
 persist_reap(struct rtm *env, int stop)
@@ -1014,6 +1103,13 @@ persist_reap(struct rtm *env, int stop)
 
 	if (ps == NULL || ps->child == 0)
 		return;
+	if (!stop && os_now_ns() - ps->child_ns >
+	    SNAP_DEADLINE_S * 1000000000ULL) {
+		log_warnx("snapshot %s: child %ld still writing after %d s; "
+		    "killing it", ps->path, (long)ps->child, SNAP_DEADLINE_S);
+		(void)kill(ps->child, SIGKILL);
+		ps->child_ns = os_now_ns();	/* once */
+	}
 	if (stop)
 		(void)kill(ps->child, SIGKILL);
 	while ((r = waitpid(ps->child, &status, stop ? 0 : WNOHANG)) == -1 &&
@@ -1024,7 +1120,7 @@ persist_reap(struct rtm *env, int stop)
 	ps->child = 0;
 	if (ps->chan != -1) {
 		/* Killed, or its word not read yet: a snapshot it put in
-		 * place is fine with the whole journal. */
+		 * place says how much of the journal it holds. */
 		close(ps->chan);
 		ps->chan = -1;
 	}
@@ -1203,12 +1299,26 @@ snap_wait(struct persist *ps)
 	fl.l_whence = SEEK_SET;
 	fl.l_start = LOCK_SNAP;
 	fl.l_len = 1;
-	if (fcntl(ps->lockfd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
-		log_info("%s: waiting for the snapshot of a previous rtm "
-		    "(pid %ld) to finish", ps->path, (long)fl.l_pid);
+	if (fcntl(ps->lockfd, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK)
+		return;
+	log_info("%s: waiting for the snapshot of a previous rtm (pid %ld) "
+	    "to finish", ps->path, (long)fl.l_pid);
+	for (int i = 0; i < SNAP_WAIT_S * 10; i++) {
+		if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_SNAP) == 0)
+			goto done;
+		poll(NULL, 0, 100);
+	}
+	/* A hung disk, say: its snapshot is not needed (the journal has
+	 * it all), only its end. */
+	log_warnx("%s: the snapshot of a previous rtm (pid %ld) is still "
+	    "not done after %d s; killing it", ps->path, (long)fl.l_pid,
+	    SNAP_WAIT_S);
+	if (fl.l_pid > 0)
+		(void)kill(fl.l_pid, SIGKILL);
 	while (lock_byte(ps->lockfd, F_SETLKW, F_WRLCK, LOCK_SNAP) == -1 &&
 	    errno == EINTR)
 		;
+done:
 	(void)lock_byte(ps->lockfd, F_SETLK, F_UNLCK, LOCK_SNAP);
 }
 
@@ -1231,8 +1341,16 @@ persist_open(struct rtm *env, const char *path)
 	snprintf(lpath, sizeof(lpath), "%s.lock", path);
 	ps->jfd = -1;
 	ps->chan = -1;
+	snprintf(jtmp, sizeof(jtmp), "%s", path);
+	if ((ps->dirfd = open(dirname(jtmp), O_RDONLY)) == -1) {
+		log_warn("%s", jtmp);
+		free(ps);
+		return -1;
+	}
+	fcntl(ps->dirfd, F_SETFD, FD_CLOEXEC);
 	if ((ps->lockfd = open(lpath, O_RDWR | O_CREAT, 0600)) == -1) {
 		log_warn("%s", lpath);
+		close(ps->dirfd);
 		free(ps);
 		return -1;
 	}
@@ -1240,6 +1358,7 @@ persist_open(struct rtm *env, const char *path)
 	if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_STATE) == -1) {
 		log_warnx("%s: state in use by another rtm", path);
 		close(ps->lockfd);
+		close(ps->dirfd);
 		free(ps);
 		return -1;
 	}
@@ -1254,10 +1373,12 @@ persist_open(struct rtm *env, const char *path)
 		if (ps->jfd != -1)
 			close(ps->jfd);
 		close(ps->lockfd);
+		close(ps->dirfd);
 		free(ps);
 		return -1;
 	}
 	env->loading = 0;
+	ps->jid = env->load_jid;
 	ps->jbytes = ps->jsize = (uint64_t)good;
 	fcntl(ps->jfd, F_SETFD, FD_CLOEXEC);
 	env->persist = ps;
@@ -1310,6 +1431,7 @@ persist_close(struct rtm *env)
 		log_warn("journal %s", ps->jpath);
 	close(ps->jfd);
 	close(ps->lockfd);
+	close(ps->dirfd);
 	free(ps->buf);
 	free(ps);
 	env->persist = NULL;

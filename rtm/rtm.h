@@ -169,6 +169,9 @@ struct rtm {
 	uint64_t	 dgram_seq;
 
 	struct persist	*persist;	/* NULL: not durable */
+	uint64_t	 snap_jid;	/* loaded: the journal the snapshot */
+	uint64_t	 snap_cut;	/* holds a head of, and its bytes */
+	uint64_t	 load_jid;	/* loaded: the journal's own id, or 0 */
 	int		 loading;	/* replaying state: no journal */
 	int		 dry;		/* rtm -n: tables only, no segments */
 
@@ -211,6 +214,7 @@ int	state_init(struct rtm *);
 void	state_free(struct rtm *);
 uint64_t state_digest(const struct rtm *);
 int	state_digest_at(const struct rtm *, uint64_t seq, uint64_t *digest);
+void	state_seq_set(struct rtm *, uint64_t seq);
 int	state_route_set(struct rtm *, const struct addr_route *, int mode,
 	    uint16_t *status, const char **why);
 int	state_route_del(struct rtm *, const struct addr_prefix *,

@@ -62,6 +62,23 @@ state_digest_at(const struct rtm *env, uint64_t seq, uint64_t *digest)
 	return 0;
 }
 
+/*
+ * The seq a loaded snapshot was written at, once its records (each
+ * counted as a change while applied) are in.  The digests remembered
+ * meanwhile belong to no real seq: forgotten, with the current one kept
+ * for the seq it is now.
+ */
+void
+state_seq_set(struct rtm *env, uint64_t seq)
+{
+	size_t i = (size_t)(seq % RTM_DIGEST_RING);
+
+	memset(env->ring_seq, 0xff, RTM_DIGEST_RING * sizeof(uint64_t));
+	env->seq = seq;
+	env->ring_seq[i] = seq;
+	env->ring_digest[i] = state_digest(env);
+}
+
 /* Counts one change: new seq, remembered digest. */
 static uint64_t
 state_bump(struct rtm *env)

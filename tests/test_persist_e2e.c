@@ -30,6 +30,9 @@
 
 static struct shmid_ds tu_shm_ds;	/* for IPC_STAT existence checks */
 
+/* A journal rtm writes starts with its id: a record of 8 + 9 bytes. */
+#define JHDR	17
+
 static char	out[8 << 20];
 static char	err[8192];
 
@@ -74,9 +77,12 @@ routes_are(char *want)
 	free(want);
 }
 
-/* Signals (sig > 0) or counts (sig 0) the live children of pid (Linux). */
+/*
+ * Signals (sig > 0) or counts (sig 0) the live children of pid (Linux);
+ * *first (if not NULL) gets one of them.
+ */
 static int
-children_of(pid_t pid, int sig)
+children_of(pid_t pid, int sig, pid_t *first)
 {
 	struct dirent	*de;
 	const char	*f;
@@ -96,12 +102,39 @@ children_of(pid_t pid, int sig)
 		if (f == NULL || f[0] == 'Z' ||
 		    strtol(f + 2, NULL, 10) != (long)pid)
 			continue;
-		n++;
+		if (n++ == 0 && first != NULL)
+			*first = (pid_t)c;
 		if (sig > 0)
 			(void)kill((pid_t)c, sig);
 	}
 	closedir(d);
 	return n;
+}
+
+static int
+rtm_err_has(const char *text)
+{
+	char	*log = tu_slurp(tu_path("rtm.err"));
+	int	 r = log != NULL && strstr(log, text) != NULL;
+
+	free(log);
+	return r;
+}
+
+/* SIGKILL to rtm and whatever children it has now, together. */
+static void
+crash_children(pid_t pid)
+{
+	char		 buf[512];
+	const char	*f;
+
+	/* Stopped, rtm forks no child between the scan and its death. */
+	CU_ASSERT(pid > 0 && kill(pid, SIGSTOP) == 0);
+	for (long long end = tu_now_ms() + 2000; (f = tu_proc_stat(pid, buf,
+	    sizeof(buf))) != NULL && f[0] != 'T' && tu_now_ms() < end;)
+		tu_sleep_ms(1);
+	(void)children_of(pid, SIGKILL, NULL);
+	crash(pid);
 }
 
 /*
@@ -114,20 +147,23 @@ children_of(pid_t pid, int sig)
 static void
 crash_all(pid_t pid)
 {
-	for (long long end = tu_now_ms() + 2000;
-	    children_of(pid, 0) == 0 && tu_now_ms() < end;)
-		;
-	/* Stopped, rtm forks no child between the scan and its death. */
-	CU_ASSERT(pid > 0 && kill(pid, SIGSTOP) == 0);
-	(void)children_of(pid, SIGKILL);
-	crash(pid);
+	int	 n;
+
+	for (long long end = tu_now_ms() + 2000; (n = children_of(pid, 0,
+	    NULL)) == 0 && tu_now_ms() < end;)
+		tu_sleep_ms(1);
+	/* Where /proc tells, a snapshot was being written: the case. */
+	if (access("/proc/self/stat", F_OK) == 0)
+		CU_ASSERT(n > 0);
+	crash_children(pid);
 }
 
 static void
 test_restart_keeps_tables(void)
 {
-	char	 routes[4096], arps[4096];
-	pid_t	 pid = start();
+	char			 routes[4096], arps[4096];
+	unsigned long long	 seq;
+	pid_t			 pid = start();
 
 	CU_ASSERT_EQUAL(admin("route add 10.0.0.0/24 via 10.0.0.1 dev eth0"), 0);
 	CU_ASSERT_EQUAL(admin("route add 10.1.0.0/16 dev eth1"), 0);
@@ -149,12 +185,18 @@ test_restart_keeps_tables(void)
 	CU_ASSERT_EQUAL(admin("arp show"), 0);
 	CU_ASSERT(strstr(out, "02:00:00:00:00:02 10.0.0.7 key") != NULL);
 
-	/* Crash and restart: the segments are adopted, same shmid. */
+	/* Crash and restart: the segments are adopted, same shmid, and
+	 * the change count goes on where it was (the snapshot's records
+	 * are no changes). */
 	CU_ASSERT_EQUAL(admin("arp show"), 0);
 	CU_ASSERT_FATAL(strlen(out) < sizeof(arps));
 	memcpy(arps, out, strlen(out) + 1);
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	seq = tu_stat(out, "seq");
 	crash(pid);
 	pid = start();
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	CU_ASSERT_EQUAL(tu_stat(out, "seq"), seq);
 	CU_ASSERT_EQUAL(admin("route show"), 0);
 	CU_ASSERT_STRING_EQUAL(out, routes);
 	CU_ASSERT_EQUAL(admin("arp show"), 0);
@@ -510,7 +552,8 @@ test_big_journal_and_snapshot(void)
 
 	f = fopen(tu_path("rtm.state"), "r");
 	CU_ASSERT_FATAL(f != NULL);
-	CU_ASSERT_FATAL(fread(hdr, 8, 1, f) == 1 && fread(pl, 32, 1, f) == 1);
+	/* The header (version 2: 48 bytes), then the routes in order. */
+	CU_ASSERT_FATAL(fread(hdr, 8, 1, f) == 1 && fread(pl, 48, 1, f) == 1);
 	while (fread(hdr, 8, 1, f) == 1) {
 		uint32_t len = (uint32_t)hdr[0] << 24 | hdr[1] << 16 |
 		    hdr[2] << 8 | hdr[3], a;
@@ -592,14 +635,14 @@ test_damaged_journal_refused(void)
 		CU_ASSERT_EQUAL(admin("route add 10.0.%d.0/24 dev eth0", i), 0);
 	crash(pid);
 	/* Record 2 of 3 (35 bytes each): one payload byte flipped. */
-	flip_journal_byte(35 + 20);
+	flip_journal_byte(JHDR + 35 + 20);
 	CU_ASSERT_FATAL(stat(tu_path("rtm.state.journal"), &st) == 0);
 	before = tu_slurp(tu_path("rtm.state.journal"));
 	rc = tu_run(argv, NULL, out, sizeof(out), err, sizeof(err), 5000);
 	CU_ASSERT_EQUAL(rc, 1);
 	CU_ASSERT((p = strstr(err, "not a torn tail")) != NULL);
 	CU_ASSERT((p = strstr(err, "truncate -s ")) != NULL &&
-	    sscanf(p, "truncate -s %lld", &at) == 1 && at == 35);
+	    sscanf(p, "truncate -s %lld", &at) == 1 && at == JHDR + 35);
 	after = tu_slurp(tu_path("rtm.state.journal"));
 	CU_ASSERT(before != NULL && after != NULL &&
 	    memcmp(before, after, (size_t)st.st_size) == 0);
@@ -638,9 +681,9 @@ test_failed_start_leaves_no_segment(void)
 	for (int i = 0; i < 2; i++)
 		CU_ASSERT_EQUAL(admin("route add 10.0.%d.0/24 dev eth0", i), 0);
 	crash(pid);
-	/* The journal: the MAC (19 bytes), then two routes (35 each); a
-	 * payload byte of the first route flipped. */
-	flip_journal_byte(19 + 20);
+	/* The journal: its id, the MAC (19 bytes), then two routes (35
+	 * each); a payload byte of the first route flipped. */
+	flip_journal_byte(JHDR + 19 + 20);
 	rc = tu_run(argv, NULL, out, sizeof(out), err, sizeof(err), 5000);
 	CU_ASSERT_EQUAL(rc, 1);
 	CU_ASSERT(strstr(err, "not a torn tail") != NULL);
@@ -648,7 +691,8 @@ test_failed_start_leaves_no_segment(void)
 		fprintf(stderr, "[rtm exited %d: %s] ", rc, err);
 	CU_ASSERT(shmctl(shmid, IPC_STAT, &tu_shm_ds) == -1);
 	CU_ASSERT(access(tu_path("keys/020000000001"), F_OK) == -1);
-	CU_ASSERT_FATAL(truncate(tu_path("rtm.state.journal"), 19) == 0);
+	CU_ASSERT_FATAL(truncate(tu_path("rtm.state.journal"), JHDR + 19) ==
+	    0);
 	pid = start();
 	CU_ASSERT_EQUAL(admin("arp show"), 0);
 	CU_ASSERT(strncmp(out, "02:00:00:00:00:01 10.0.0.5 ", 27) == 0);
@@ -994,6 +1038,114 @@ test_cleanup_after_crash(void)
 	CU_ASSERT(access(tu_path("rtm.sock"), F_OK) == -1);
 }
 
+/* The pid of a live child of rtm, waited for (0: none in 5 s). */
+static pid_t
+child_of(pid_t pid)
+{
+	pid_t	 c = 0;
+
+	for (long long end = tu_now_ms() + 5000; children_of(pid, 0, &c) ==
+	    0 && tu_now_ms() < end;)
+		tu_sleep_ms(1);
+	return c;
+}
+
+/*
+ * Changes made while a child writes a snapshot are in neither the
+ * snapshot nor the part of the journal it holds: they must survive the
+ * cut and a crash after it.  The child is stopped while they are made,
+ * so they fall in that window (unless it was done before it could be
+ * stopped, which 60,000 routes to write make unlikely).
+ */
+static void
+test_changes_during_snapshot_kept(void)
+{
+	char	*want;
+	pid_t	 pid, child;
+
+	CU_ASSERT_FATAL(setenv("RTM_JOURNAL_COMPACT", "4096", 1) == 0);
+	pid = start();
+	/* Enough routes for a child to live long enough to be caught. */
+	batch_routes(60000, 1);
+	/* Settled: the journal under its limit, no child. */
+	for (long long end = tu_now_ms() + 10000; (file_size(
+	    "rtm.state.journal") > 4096 || children_of(pid, 0, NULL) > 0) &&
+	    tu_now_ms() < end;)
+		tu_sleep_ms(10);
+	CU_ASSERT_EQUAL_FATAL(children_of(pid, 0, NULL), 0);
+	batch_routes(200, 2);		/* 7 KB: a snapshot is due */
+	child = child_of(pid);
+	CU_ASSERT_FATAL(child > 0);
+	CU_ASSERT(kill(child, SIGSTOP) == 0);
+	for (int i = 0; i < 20; i++)
+		CU_ASSERT_EQUAL(admin("route add 172.16.%d.0/24 dev eth3", i),
+		    0);
+	CU_ASSERT(kill(child, SIGCONT) == 0);
+	want = routes_now();
+	CU_ASSERT(strstr(want, "172.16.19.0/24 dev eth3\n") != NULL);
+	/* The child done, the journal cut. */
+	for (long long end = tu_now_ms() + 10000;
+	    children_of(pid, 0, NULL) > 0 && tu_now_ms() < end;)
+		tu_sleep_ms(10);
+	CU_ASSERT_EQUAL(admin("stats"), 0);
+	CU_ASSERT(tu_stat(out, "snapshots") >= 1 &&
+	    tu_stat(out, "snapshots") < 1000);
+	crash(pid);
+	pid = start();
+	routes_are(want);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+/*
+ * The changes a snapshot holds are not applied again at start, even
+ * when the journal could not be cut after it (here its temporary file's
+ * name is taken by a directory): replaying "arp add X; arp del X" from
+ * before the snapshot would go through X's live segment, which a
+ * reader holds, and destroy it.
+ */
+static void
+test_snapshot_head_not_replayed(void)
+{
+	struct addr_mac		 mac;
+	const struct seg_header	*h;
+	char			 ip[32], m[32];
+	unsigned		 key;
+	int			 shmid, shmid2 = -1;
+	uint32_t		 v;
+	pid_t			 pid;
+
+	CU_ASSERT_FATAL(setenv("RTM_JOURNAL_COMPACT", "4096", 1) == 0);
+	pid = start();
+	CU_ASSERT_FATAL(mkdir(tu_path("rtm.state.journal.tmp"), 0700) == 0);
+	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:07 10.0.0.5"), 0);
+	CU_ASSERT_EQUAL(admin("arp del 02:00:00:00:00:07"), 0);
+	batch_routes(200, 1);		/* 7 KB: a snapshot is due */
+	for (long long end = tu_now_ms() + 10000; tu_now_ms() < end;
+	    tu_sleep_ms(10)) {
+		CU_ASSERT_EQUAL(admin("stats"), 0);
+		if (tu_stat(out, "snapshots") >= 1)
+			break;
+	}
+	CU_ASSERT(tu_stat(out, "snapshots") >= 1);
+	CU_ASSERT(rtm_err_has("cut after the snapshot; kept whole"));
+	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:07 10.0.0.9"), 0);
+	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:07"), 0);
+	CU_ASSERT_FATAL(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip,
+	    &key, &shmid) == 4);
+	addr_mac_parse("02:00:00:00:00:07", &mac, NULL);
+	h = seg_attach(shmid, &mac);
+	CU_ASSERT_FATAL(h != NULL);
+	crash_children(pid);
+	CU_ASSERT(rmdir(tu_path("rtm.state.journal.tmp")) == 0);
+	pid = start();
+	CU_ASSERT(seg_read_ip(h, &v) == 0 && v == 0x0a000009);
+	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:07"), 0);
+	CU_ASSERT(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip, &key,
+	    &shmid2) == 4 && shmid2 == shmid);
+	seg_detach(h);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
 static const struct tu_test tests[] = {
 	{ "restart_keeps_tables", test_restart_keeps_tables },
 	{ "attached_reader_survives_crash", test_attached_reader_survives_crash },
@@ -1015,6 +1167,8 @@ static const struct tu_test tests[] = {
 	{ "snapshot_failure_kept_journal",
 	    test_snapshot_failure_kept_journal },
 	{ "start_waits_for_old_snapshot", test_start_waits_for_old_snapshot },
+	{ "changes_during_snapshot_kept", test_changes_during_snapshot_kept },
+	{ "snapshot_head_not_replayed", test_snapshot_head_not_replayed },
 	{ "cleanup_after_crash", test_cleanup_after_crash },
 	{ NULL, NULL }
 };

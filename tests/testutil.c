@@ -43,7 +43,7 @@ static char	*owned_dirs[TU_MAX_OWNED], *owned_mounts[TU_MAX_OWNED];
  */
 static const char *const tunables[] = {
 	"RTM_QUEUE_MAX", "RTM_ADMIN_QUEUE_MAX", "RTM_ADMINS_QUEUE_MAX",
-	"RTM_ADMIN_IDLE_MS", "RTM_BULK_MIN",
+	"RTM_ADMIN_IDLE_MS", "RTM_BULK_MIN", "RTM_JOURNAL_COMPACT",
 };
 /* Variables tests change and restore: put back as tu_main() found them. */
 static const char *const kept_env[] = { "RTM_DIR", "TMPDIR" };
