@@ -988,8 +988,10 @@ test_start_waits_for_old_snapshot(void)
 	CU_ASSERT(fds[0] != -1 && close(fds[0]) == 0);
 	pid = start();
 	CU_ASSERT(access(tu_path("rtm.state.journal.tmp"), F_OK) == -1);
-	/* Ready only once the holder let go, that is, exited. */
-	CU_ASSERT_EQUAL(tu_reap(holder, 0), 0);
+	/* Ready only once the holder let go, that is, exited (its lock
+	 * goes a moment before it can be reaped; had rtm not waited, it
+	 * would still be sleeping for most of its hold). */
+	CU_ASSERT_EQUAL(tu_reap(holder, 200), 0);
 	log = tu_slurp(tu_path("rtm.err"));
 	CU_ASSERT(log != NULL && strstr(log, "waiting for the snapshot of a "
 	    "previous rtm") != NULL);
