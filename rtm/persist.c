@@ -764,9 +764,12 @@ sync_dir(const struct persist *ps)
 	return fsync(ps->dirfd);
 }
 
-/* Locks (F_WRLCK) or unlocks (F_UNLCK) byte `which` of the lock file. */
+/*
+ * Locks (F_WRLCK) or unlocks (F_UNLCK) byte `which` of the lock file;
+ * with F_GETLK, *holder gets the pid holding it, or 0.
+ */
 static int
-lock_byte(int fd, int cmd, short type, off_t which)
+lock_byte(int fd, int cmd, short type, off_t which, pid_t *holder)
 {
 	struct flock	 fl;
 
@@ -775,7 +778,11 @@ lock_byte(int fd, int cmd, short type, off_t which)
 	fl.l_whence = SEEK_SET;
 	fl.l_start = which;
 	fl.l_len = 1;
-	return fcntl(fd, cmd, &fl);
+	if (fcntl(fd, cmd, &fl) == -1)
+		return -1;
+	if (holder != NULL)
+		*holder = fl.l_type == F_UNLCK ? 0 : fl.l_pid;
+	return 0;
 }
 
 /*
@@ -909,7 +916,7 @@ snapshot_child(struct rtm *env, pid_t parent, int chan, const sigset_t *mask)
 	 * Checked after the lock is held: from then on an rtm starting on
 	 * this state waits for this process, and before, rtm was alive.
 	 */
-	if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_SNAP) == -1) {
+	if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_SNAP, NULL) == -1) {
 		log_warn("snapshot: lock %s.lock", ps->path);
 		_exit(1);
 	}
@@ -1292,34 +1299,30 @@ load_file(struct rtm *env, const char *path, int snapshot, int *fdp,
 static void
 snap_wait(struct persist *ps)
 {
-	struct flock	 fl;
+	pid_t	 holder;
 
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = LOCK_SNAP;
-	fl.l_len = 1;
-	if (fcntl(ps->lockfd, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK)
+	if (lock_byte(ps->lockfd, F_GETLK, F_WRLCK, LOCK_SNAP, &holder) ==
+	    -1 || holder == 0)
 		return;
 	log_info("%s: waiting for the snapshot of a previous rtm (pid %ld) "
-	    "to finish", ps->path, (long)fl.l_pid);
+	    "to finish", ps->path, (long)holder);
 	for (int i = 0; i < SNAP_WAIT_S * 10; i++) {
-		if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_SNAP) == 0)
+		if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_SNAP, NULL) == 0)
 			goto done;
 		poll(NULL, 0, 100);
 	}
 	/* A hung disk, say: its snapshot is not needed (the journal has
 	 * it all), only its end. */
 	log_warnx("%s: the snapshot of a previous rtm (pid %ld) is still "
-	    "not done after %d s; killing it", ps->path, (long)fl.l_pid,
+	    "not done after %d s; killing it", ps->path, (long)holder,
 	    SNAP_WAIT_S);
-	if (fl.l_pid > 0)
-		(void)kill(fl.l_pid, SIGKILL);
-	while (lock_byte(ps->lockfd, F_SETLKW, F_WRLCK, LOCK_SNAP) == -1 &&
-	    errno == EINTR)
+	if (holder > 0)
+		(void)kill(holder, SIGKILL);
+	while (lock_byte(ps->lockfd, F_SETLKW, F_WRLCK, LOCK_SNAP, NULL) ==
+	    -1 && errno == EINTR)
 		;
 done:
-	(void)lock_byte(ps->lockfd, F_SETLK, F_UNLCK, LOCK_SNAP);
+	(void)lock_byte(ps->lockfd, F_SETLK, F_UNLCK, LOCK_SNAP, NULL);
 }
 
 /*
@@ -1355,7 +1358,7 @@ persist_open(struct rtm *env, const char *path)
 		return -1;
 	}
 	fcntl(ps->lockfd, F_SETFD, FD_CLOEXEC);
-	if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_STATE) == -1) {
+	if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_STATE, NULL) == -1) {
 		log_warnx("%s: state in use by another rtm", path);
 		close(ps->lockfd);
 		close(ps->dirfd);
