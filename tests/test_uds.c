@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "os.h"
+#include "peername.h"
 #include "uds.h"
 #include "testutil.h"
 
@@ -782,6 +783,238 @@ test_fate(void)
 	CU_ASSERT(uds_fate(EINVAL) == UDS_FAILED);
 }
 
+/*
+ * Peer socket names (peername.h): what rtm takes for a role's name,
+ * spelled exactly; anything near it is not.
+ */
+static void
+test_peername_match(void)
+{
+	static const struct {
+		const char	*name;
+		pid_t		 pid;	/* 0: not a client's name */
+	} t[] = {
+		{ "client.1.sock", 1 },
+		{ "client.4242.sock", 4242 },
+		{ "client.2147483647.sock", 2147483647 },
+		{ "client.4242.0123abcd.sock", 4242 },
+		{ "client.7.ffffffff.sock", 7 },
+		{ "client.7.00000000.sock", 7 },
+		{ "client.0.sock", 0 },
+		{ "client.04242.sock", 0 },
+		{ "client.+4242.sock", 0 },
+		{ "client.-4242.sock", 0 },
+		{ "client. 4242.sock", 0 },
+		{ "client.2147483648.sock", 0 },
+		{ "client.42949672950.sock", 0 },
+		{ "client..sock", 0 },
+		{ "client.sock", 0 },
+		{ "client.4242", 0 },
+		{ "client.4242.sock.x", 0 },
+		{ "client.4242.sockx", 0 },
+		{ "client.4242.socket", 0 },
+		{ "client.4242..sock", 0 },
+		{ "client.4242.0123ABCD.sock", 0 },
+		{ "client.4242.0123abc.sock", 0 },
+		{ "client.4242.0123abcde.sock", 0 },
+		{ "client.4242.0123abcg.sock", 0 },
+		{ "client.4242.0123abcd.0123abcd.sock", 0 },
+		{ "client.4242.0123abcd..sock", 0 },
+		{ "client.4242.0123abcd.x.sock", 0 },
+		{ "client.4242.x.sock", 0 },
+		{ "client.4242.-123abcd.sock", 0 },
+		{ "client.4242.0x23abcd.sock", 0 },
+		{ "clients.4242.sock", 0 },
+		{ "admin.4242.sock", 0 },
+		{ "xclient.4242.sock", 0 },
+		{ "", 0 },
+	};
+	pid_t pid;
+
+	for (size_t i = 0; i < NELEM(t); i++) {
+		pid = -1;
+		CU_ASSERT_EQUAL(peername_match(t[i].name, "client", &pid),
+		    t[i].pid != 0);
+		/* Left alone when it is not one. */
+		CU_ASSERT_EQUAL(pid, t[i].pid != 0 ? t[i].pid : -1);
+	}
+	CU_ASSERT(peername_match("admin.4242.sock", "admin", NULL) == 1);
+	CU_ASSERT(peername_match("admin.4242.89abcdef.sock", "admin",
+	    &pid) == 1 && pid == 4242);
+	CU_ASSERT(peername_match("client.4242.sock", "admin", NULL) == 0);
+}
+
+/* path is a fallback name for dir/client.PID.sock, and receives. */
+static int
+is_fallback(const char *path, const char *dir, pid_t want)
+{
+	char	 plain[UDS_PATH_MAX + 1];
+	size_t	 n = strlen(dir);
+	pid_t	 pid = 0;
+
+	snprintf(plain, sizeof(plain), "%s/client.%ld.sock", dir, (long)want);
+	return strncmp(path, dir, n) == 0 && path[n] == '/' &&
+	    peername_match(path + n + 1, "client", &pid) && pid == want &&
+	    strlen(path) == strlen(plain) + PEERNAME_SUFFIX_LEN &&
+	    uds_alive(path);
+}
+
+/*
+ * The plain name when it is free or a stale socket of ours; a fallback
+ * name when another user's file holds it; and the plain name's error
+ * when our own live socket does (a second handle in one process), or
+ * when the fallback name would not fit.
+ */
+static void
+test_peername_bind(void)
+{
+	char		 path[UDS_PATH_MAX + 1], plain[UDS_PATH_MAX + 1];
+	char		 dir[UDS_PATH_MAX + 1], *text;
+	size_t		 dl = strlen(tu_dir);
+	int		 fd, fd2, squat;
+
+	snprintf(plain, sizeof(plain), "%s/client.4242.sock", tu_dir);
+	snprintf(path, sizeof(path), "%s", plain);
+	fd = peername_bind(path, sizeof(path), 0600, 1);
+	CU_ASSERT(fd != -1 && strcmp(path, plain) == 0);
+	xclose(fd);
+	/* Stale, and ours: replaced, as uds_bind() does. */
+	fd = peername_bind(path, sizeof(path), 0600, 0);
+	CU_ASSERT(fd != -1 && strcmp(path, plain) == 0);
+
+	/* Alive, and ours: that stays an error. */
+	errno = 0;
+	fd2 = peername_bind(path, sizeof(path), 0600, 1);
+	CU_ASSERT(fd2 == -1 && errno == EADDRINUSE);
+	CU_ASSERT_STRING_EQUAL(path, plain);
+	xclose(fd2);
+	xclose(fd);
+	CU_ASSERT(unlink(plain) == 0);
+
+	/* Not a socket: nobody's to replace, a fallback name instead. */
+	CU_ASSERT_FATAL(write_file(plain, "precious\n") == 0);
+	fd = peername_bind(path, sizeof(path), 0600, 1);
+	CU_ASSERT(fd != -1 && is_fallback(path, tu_dir, 4242));
+	text = tu_slurp(plain);
+	CU_ASSERT(text != NULL && strcmp(text, "precious\n") == 0);
+	free(text);
+	/* Bound anew where it is, as a client's rebind does. */
+	xclose(fd);
+	fd = uds_bind_creds(path, 0600);
+	CU_ASSERT(fd != -1);
+	xclose(fd);
+	unlink(path);
+
+	/* Another user's live socket (root can chown one there). */
+	if (geteuid() == 0) {
+		CU_ASSERT_FATAL(unlink(plain) == 0);
+		squat = uds_bind(plain, 0600);
+		CU_ASSERT_FATAL(squat != -1);
+		CU_ASSERT(chown(plain, 65534, 65534) == 0);
+		snprintf(path, sizeof(path), "%s", plain);
+		fd = peername_bind(path, sizeof(path), 0600, 0);
+		CU_ASSERT(fd != -1 && is_fallback(path, tu_dir, 4242));
+		CU_ASSERT(uds_alive(plain));
+		xclose(fd);
+		unlink(path);
+		close(squat);
+		CU_ASSERT_FATAL(unlink(plain) == 0);
+		CU_ASSERT_FATAL(write_file(plain, "precious\n") == 0);
+	}
+
+	/* A buffer with no room for the longer name: the plain error. */
+	snprintf(path, sizeof(path), "%s", plain);
+	errno = 0;
+	CU_ASSERT(peername_bind(path, strlen(plain) + 1, 0600, 0) == -1 &&
+	    errno == EEXIST);
+	CU_ASSERT_STRING_EQUAL(path, plain);
+
+	/* A plain name of UDS_PATH_MAX bytes: no fallback fits. */
+	if (dl + 1 + 1 + strlen("/client.4242.sock") <= UDS_PATH_MAX) {
+		size_t n = UDS_PATH_MAX - dl - 1 - strlen("/client.4242.sock");
+
+		snprintf(dir, sizeof(dir), "%s/%.*s", tu_dir, (int)n,
+		    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+		    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+		CU_ASSERT_FATAL(strlen(dir) == dl + 1 + n);
+		CU_ASSERT_FATAL(mkdir(dir, 0700) == 0);
+		snprintf(plain, sizeof(plain), "%s/client.4242.sock", dir);
+		CU_ASSERT_FATAL(strlen(plain) == UDS_PATH_MAX);
+		CU_ASSERT_FATAL(write_file(plain, "x") == 0);
+		snprintf(path, sizeof(path), "%s", plain);
+		errno = 0;
+		CU_ASSERT(peername_bind(path, sizeof(path), 0600, 0) == -1 &&
+		    errno == EEXIST);
+		CU_ASSERT_STRING_EQUAL(path, plain);
+	}
+}
+
+/*
+ * The child of test_peername_bind_other_user, as nobody: the plain
+ * names hold root's dead sockets, which nobody may not write to (mode
+ * 0600: EACCES) or may not remove (mode 0666, in a sticky directory:
+ * EPERM).  Exit 0: a fallback name each time.
+ */
+static int
+bind_as_nobody(const char *dir)
+{
+	char	 path[UDS_PATH_MAX + 1];
+	int	 fd, pid;
+
+	if (setgid(65534) == -1 || setuid(65534) == -1)
+		return 10;
+	for (int i = 0; i < 2; i++) {
+		pid = 4242 + i;
+		snprintf(path, sizeof(path), "%s/client.%d.sock", dir, pid);
+		if ((fd = uds_bind(path, 0600)) != -1 ||
+		    errno != (i == 0 ? EACCES : EPERM))
+			return 11 + i;
+		if ((fd = peername_bind(path, sizeof(path), 0600, 1)) == -1)
+			return 13 + i;
+		if (!is_fallback(path, dir, pid))
+			return 15 + i;
+		close(fd);
+		unlink(path);
+	}
+	return 0;
+}
+
+/* The errors of another user's dead socket, as root only. */
+static void
+test_peername_bind_other_user(void)
+{
+	char	 dir[] = "/dev/shm/rtm-test.XXXXXX", peers[64], path[128];
+	pid_t	 kid;
+	int	 fd;
+
+	if (geteuid() != 0 || mkdtemp(dir) == NULL)
+		return;
+	tu_own_dir(dir);
+	CU_ASSERT_FATAL(chmod(dir, 0755) == 0);
+	snprintf(peers, sizeof(peers), "%s/peers", dir);
+	CU_ASSERT_FATAL(mkdir(peers, 01733) == 0 && chmod(peers, 01733) == 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/client.%d.sock", peers,
+		    4242 + i);
+		fd = uds_bind(path, i == 0 ? 0600 : 0666);
+		CU_ASSERT_FATAL(fd != -1);
+		close(fd);
+	}
+	if ((kid = tu_fork()) == 0)
+		_exit(bind_as_nobody(peers));
+	CU_ASSERT_FATAL(kid > 0);
+	tu_track(kid);
+	CU_ASSERT_EQUAL(tu_exit_code(kid, 10000), 0);
+	/* Root's files are still there. */
+	for (int i = 0; i < 2; i++) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/client.%d.sock", peers,
+		    4242 + i);
+		CU_ASSERT(lstat(path, &st) == 0 && st.st_uid == 0);
+	}
+}
+
 static const struct tu_test uds_tests[] = {
 	{ "roundtrip", test_roundtrip },
 	{ "bind_live", test_bind_live },
@@ -805,6 +1038,9 @@ static const struct tu_test uds_tests[] = {
 #endif
 	{ "set_bufs", test_set_bufs },
 	{ "fate", test_fate },
+	{ "peername_match", test_peername_match },
+	{ "peername_bind", test_peername_bind },
+	{ "peername_bind_other_user", test_peername_bind_other_user },
 	{ NULL, NULL }
 };
 
