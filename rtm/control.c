@@ -20,6 +20,7 @@
 
 #include "mactable.h"
 #include "os.h"
+#include "peername.h"
 #include "rtable.h"
 #include "rtm.h"
 
@@ -31,24 +32,35 @@ struct sender {
 };
 
 /*
- * A peer must send from DIR/peers/<role>.<pid>.sock with the pid the
- * kernel reports.  Without kernel credentials (POSIX fallback) the
- * socket file's owner stands in for the uid, and the pid is the one in
- * the path: weaker, and documented as such.  Returns 0, -1, or -2 when
- * the only problem is that the socket file is gone already (fallback
- * only: a client that sent GOODBYE and closed at once).
+ * A peer must send from DIR/peers/<role>.<pid>.sock, or the fallback
+ * DIR/peers/<role>.<pid>.<8 lowercase hex>.sock (peername.h), with the
+ * pid the kernel reports.  Without kernel credentials (POSIX fallback)
+ * the socket file's owner stands in for the uid, and the pid is the one
+ * in the path: weaker, and documented as such.  The suffix lets nobody
+ * claim another pid there: the pid checked is still the one the path
+ * names (the suffix is hex after it, never read as a pid), and whoever
+ * binds <role>.<pid>.<hex>.sock could have bound <role>.<pid>.sock as
+ * well (anyone may create files in peers/) unless it was held: by a
+ * file, which its creator could as well have made a socket, or by that
+ * pid's live peer of the same role, to which a second registration
+ * brings only what it takes anyway (a client's SIGUSR1 on a flush).
+ * Returns 0, -1, or -2 when the only problem is that the socket file is
+ * gone already (fallback only: a client that sent GOODBYE and closed at
+ * once).
  */
 static int
 identify(struct rtm *env, const struct msg_header *h,
     const struct uds_peer *from, const char *role, struct sender *s,
     const char **why)
 {
-	char		 want[UDS_PATH_MAX + 2];
 	struct stat	 st;
+	size_t		 n = strlen(env->peerdir);
+	pid_t		 pid;
 
-	if (snprintf(want, sizeof(want), "%s/%s.%u.sock", env->peerdir, role,
-	    (unsigned)h->pid) >= (int)sizeof(want) ||
-	    strcmp(from->path, want) != 0) {
+	if (strncmp(from->path, env->peerdir, n) != 0 ||
+	    from->path[n] != '/' ||
+	    !peername_match(from->path + n + 1, role, &pid) ||
+	    (uint32_t)pid != h->pid) {
 		*why = "socket path does not match the pid";
 		return -1;
 	}

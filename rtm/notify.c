@@ -21,6 +21,7 @@
 
 #include "mactable.h"
 #include "os.h"
+#include "peername.h"
 #include "rtable.h"
 #include "rtm.h"
 
@@ -510,14 +511,8 @@ notify_announce(struct rtm *env)
 	    (d = opendir(env->peerdir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		const char *dot = strrchr(de->d_name, '.');
-		size_t digits;
-
-		if (strncmp(de->d_name, "client.", 7) != 0 || dot == NULL ||
-		    strcmp(dot, ".sock") != 0)
-			continue;
-		digits = strspn(de->d_name + 7, "0123456789");
-		if (digits == 0 || de->d_name + 7 + digits != dot)
+		/* Fallback names too: a previous rtm registered those. */
+		if (!peername_match(de->d_name, "client", NULL))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", env->peerdir,
 		    de->d_name) > UDS_PATH_MAX ||

@@ -1520,9 +1520,10 @@ raw_open(char *path, size_t size)
 	return fd;
 }
 
-/* Begins a datagram on chan from this process, its HELLO first. */
+/* Begins a datagram on chan saying it is from pid, its HELLO first. */
 static void
-begin_hello(struct msg_writer *w, uint8_t *buf, size_t size, uint8_t chan)
+begin_hello_as(struct msg_writer *w, uint8_t *buf, size_t size, uint8_t chan,
+    uint32_t pid)
 {
 	struct msg_header	 h;
 	struct msg_record	 r;
@@ -1530,12 +1531,19 @@ begin_hello(struct msg_writer *w, uint8_t *buf, size_t size, uint8_t chan)
 	memset(&h, 0, sizeof(h));
 	h.version = MSG_VERSION;
 	h.chan = chan;
-	h.pid = (uint32_t)getpid();
+	h.pid = pid;
 	msg_begin(w, buf, size, &h);
 	memset(&r, 0, sizeof(r));
 	r.type = MSG_HELLO;
-	r.u.hello.pid = (uint32_t)getpid();
+	r.u.hello.pid = pid;
 	RAW_ASSERT(msg_put(w, &r) == 0);
+}
+
+/* The same from this process. */
+static void
+begin_hello(struct msg_writer *w, uint8_t *buf, size_t size, uint8_t chan)
+{
+	begin_hello_as(w, buf, size, chan, (uint32_t)getpid());
 }
 
 /*
@@ -2259,6 +2267,108 @@ test_symlinked_peer_refused(void)
 }
 
 /*
+ * rtm's answer to a HELLO on the client channel from a socket bound at
+ * peers/NAME, saying it is from pid: the text of its ERROR, "ok" for
+ * anything else (the dump; a goodbye then ends the registration), ""
+ * for no answer.
+ */
+static const char *
+hello_from(const char *name, uint32_t pid)
+{
+	static uint8_t		 buf[MSG_MAX];
+	static char		 why[MSG_TEXT_MAX + 1];
+	char			 path[UDS_PATH_MAX + 1];
+	struct msg_writer	 w;
+	struct msg_reader	 rd;
+	struct msg_record	 r;
+	struct pollfd		 pfd;
+	ssize_t			 n;
+	int			 fd;
+
+	why[0] = '\0';
+	snprintf(path, sizeof(path), "%s/peers/%s", tu_dir, name);
+	fd = uds_bind(path, 0600);
+	CU_ASSERT_FATAL(fd != -1);
+	begin_hello_as(&w, buf, sizeof(buf), MSG_CHAN_CLIENT, pid);
+	CU_ASSERT(uds_sendto(fd, tu_path("rtm.sock"), buf,
+	    msg_finish(&w)) == 0);
+	pfd = (struct pollfd){ fd, POLLIN, 0 };
+	if (poll(&pfd, 1, WAIT_MS) == 1 &&
+	    (n = uds_recv(fd, buf, sizeof(buf), NULL)) > 0 &&
+	    msg_open(&rd, buf, (size_t)n, NULL, NULL) == 0 &&
+	    msg_next(&rd, &r) == 1) {
+		if (r.type == MSG_ERROR)
+			snprintf(why, sizeof(why), "%s", r.u.error.text);
+		else {
+			snprintf(why, sizeof(why), "ok");
+			memset(&r, 0, sizeof(r));
+			r.type = MSG_GOODBYE;
+			r.u.goodbye.pid = pid;
+			begin_hello_as(&w, buf, sizeof(buf), MSG_CHAN_CLIENT,
+			    pid);
+			CU_ASSERT(msg_put(&w, &r) == 0);
+			CU_ASSERT(uds_sendto(fd, tu_path("rtm.sock"), buf,
+			    msg_finish(&w)) == 0);
+		}
+	}
+	close(fd);
+	unlink(path);
+	return why;
+}
+
+/*
+ * A peer's socket is peers/<role>.<pid>.sock or, when another user's
+ * file holds that name, peers/<role>.<pid>.<8 lowercase hex>.sock, with
+ * the sender's pid: rtm refuses anything else, however close.
+ */
+static void
+test_peer_names_strict(void)
+{
+	static const struct {
+		const char	*pre, *post;
+	} bad[] = {
+		{ "client.", ".0123ABCD.sock" },	/* upper case */
+		{ "client.", ".0123abc.sock" },		/* 7 digits */
+		{ "client.", ".0123abcde.sock" },	/* 9 */
+		{ "client.", ".0123abcg.sock" },	/* not hex */
+		{ "client.", ".0123abcd.x.sock" },	/* more */
+		{ "client.", "..sock" },
+		{ "client.", ".0123abcd.sockx" },
+		{ "client.0", ".sock" },		/* a leading zero */
+		{ "client.0", ".0123abcd.sock" },
+		{ "admin.", ".0123abcd.sock" },		/* another role */
+	};
+	const char	*why;
+	char		 name[64];
+	long		 me = (long)getpid();
+
+	start_rtm();
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		snprintf(name, sizeof(name), "%s%ld%s", bad[i].pre, me,
+		    bad[i].post);
+		why = hello_from(name, (uint32_t)me);
+		ASSERT_WHY(why, "socket path does not match the pid");
+	}
+	/* Another pid's name: the suffix claims no pid either. */
+	snprintf(name, sizeof(name), "client.%ld.0123abcd.sock",
+	    (long)rtm_pid);
+	why = hello_from(name, (uint32_t)me);
+	ASSERT_WHY(why, "socket path does not match the pid");
+	if (strcmp(os_backend(), "linux") == 0) {
+		why = hello_from(name, (uint32_t)rtm_pid);
+		ASSERT_WHY(why, "pid does not match the sender's credentials");
+	}
+	/* The fallback name, and the plain one. */
+	snprintf(name, sizeof(name), "client.%ld.0123abcd.sock", me);
+	why = hello_from(name, (uint32_t)me);
+	ASSERT_WHY(why, "ok");
+	snprintf(name, sizeof(name), "client.%ld.sock", me);
+	why = hello_from(name, (uint32_t)me);
+	ASSERT_WHY(why, "ok");
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+}
+
+/*
  * Bulk batches (RTM_BULK_MIN 50 here): a big one reaches the clients as
  * one shared dump at its end; one that changes little next to the
  * tables is streamed after all; a flush inside one goes out at once.
@@ -2518,6 +2628,7 @@ static const struct tu_test tests[] = {
 	{ "admin_told_of_shutdown", test_admin_told_of_shutdown },
 	{ "clients_cannot_starve_admins", test_clients_cannot_starve_admins },
 	{ "symlinked_peer_refused", test_symlinked_peer_refused },
+	{ "peer_names_strict", test_peer_names_strict },
 	{ "rtm_killed_and_restarted", test_rtm_killed_and_restarted },
 	{ "monitor_json", test_monitor_json },
 	{ "usage", test_usage },
