@@ -1,7 +1,8 @@
 /*
  * session.c: rtm-admin's conversation with rtm.
  *
- * rtm-admin binds DIR/peers/admin.<pid>.sock, sends HELLO and then its
+ * rtm-admin binds DIR/peers/admin.<pid>.sock (or, when another user's
+ * file is there, a fallback name: peername.h), sends HELLO and then its
  * requests, many per datagram, keeping a bounded window of datagrams in
  * flight, and reads the replies: entry records and one REPLY_END per
  * request, in request order, possibly spread over many datagrams.  A
@@ -25,6 +26,7 @@
 #include "addr.h"
 #include "admin.h"
 #include "os.h"
+#include "peername.h"
 #include "uds.h"
 
 #define SESSION_WINDOW		8	/* request datagrams in flight */
@@ -688,7 +690,9 @@ session_open(struct session *s)
 		unreachable(s, ENOTSOCK);
 		return -1;
 	}
-	if ((s->fd = uds_bind(s->own_path, 0600)) == -1) {
+	/* Another user's file at our name: a fallback name (peername.h). */
+	if ((s->fd = peername_bind(s->own_path, sizeof(s->own_path), 0600,
+	    0)) == -1) {
 		admin_warn("cannot bind %s", s->own_path);
 		s->own_path[0] = '\0';	/* not ours to remove */
 		return -1;

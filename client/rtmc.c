@@ -39,6 +39,7 @@
 #include "mirror.h"
 #include "msg.h"
 #include "os.h"
+#include "peername.h"
 #include "rtable.h"
 #include "rtmc.h"
 #include "uds.h"
@@ -234,8 +235,9 @@ own_socket_ino(struct rtmc *h)
 /*
  * Our socket file may be removed under us (a /tmp cleaner, an
  * operator); a restarted rtm could then never reach us.  A new socket
- * is bound at the same path under the same descriptor number, so the
- * caller's poll set stays valid.
+ * is bound at the same path (the fallback name, if that is what
+ * rtmc_open() got) under the same descriptor number, so the caller's
+ * poll set stays valid.
  */
 static void
 check_own_socket(struct rtmc *h)
@@ -1228,8 +1230,9 @@ rtmc_open(const char *dir, const struct rtmc_opts *opts, int timeout_ms,
 		goto fail;
 	}
 	learn_rtm_uid(h);
-	if ((h->fd = uds_bind_creds(h->my_path, 0600)) == -1 ||
-	    own_socket_ino(h) == -1) {
+	/* Another user's file at our name: a fallback name (peername.h). */
+	if ((h->fd = peername_bind(h->my_path, sizeof(h->my_path), 0600,
+	    1)) == -1 || own_socket_ino(h) == -1) {
 		if (errno == ENOENT)
 			seterr(err, errlen, "cannot reach rtm at %s: %s",
 			    h->rtm_path, strerror(errno));

@@ -343,6 +343,53 @@ test_batch_large(void)
 }
 
 /*
+ * Another user's file at rtm-admin's socket name, there before it
+ * starts (pids are predictable, peers/ is writable by all), made it
+ * fail ("cannot bind"); it binds a fallback name instead, does its work
+ * and removes its socket, leaving the squatter's file alone.  A plain
+ * file, and as root another uid's live socket.
+ */
+static void
+test_squatted_admin_name(void)
+{
+	char	*argv[] = { TU_S(tu_bin("admin/rtm-admin")), TU_S("-d"),
+		    tu_dir, TU_S("route"), TU_S("add"), TU_S("10.0.0.0/8"),
+		    TU_S("dev"), TU_S("eth0"), NULL };
+	char	 rel[2][64];
+	const char *name[2];
+	pid_t	 pid = start(), kid[2];
+	int	 go[2], squat = -1, n = geteuid() == 0 ? 2 : 1;
+
+	for (int i = 0; i < n; i++) {
+		argv[5] = TU_S(i == 0 ? "10.0.0.0/8" : "10.1.0.0/16");
+		kid[i] = tu_spawn_held(argv, tu_path("admin.out"),
+		    tu_path("admin.err"), (uid_t)-1, (gid_t)-1, &go[i]);
+		CU_ASSERT_FATAL(kid[i] > 0);
+		snprintf(rel[i], sizeof(rel[i]), "peers/admin.%ld.sock",
+		    (long)kid[i]);
+		name[i] = tu_path(rel[i]);
+	}
+	CU_ASSERT(write_file(rel[0], "x\n") == 0);
+	if (n == 2) {
+		squat = uds_bind(name[1], 0600);
+		CU_ASSERT(squat != -1 && chown(name[1], 65534, 65534) == 0);
+	}
+	for (int i = 0; i < n; i++) {
+		tu_say(go[i], 'g');
+		close(go[i]);
+		CU_ASSERT_EQUAL(tu_exit_code(kid[i], 30000), 0);
+	}
+	CU_ASSERT_EQUAL(stat_value("routes"), (unsigned long long)n);
+	/* Only the squatters' files are left. */
+	CU_ASSERT_EQUAL(admin_sockets(), n);
+	for (int i = 0; i < n; i++)
+		CU_ASSERT(access(name[i], F_OK) == 0);
+	if (squat != -1)
+		close(squat);
+	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
+}
+
+/*
  * The fake rtm.
  */
 struct fake {
@@ -835,6 +882,7 @@ static const struct tu_test tests[] = {
 	{ "refusals", test_refusals },
 	{ "batch_stop", test_batch_stop },
 	{ "batch_large", test_batch_large },
+	{ "squatted_admin_name", test_squatted_admin_name },
 	{ "fake_session", test_fake_session },
 	{ "fake_error_record", test_fake_error_record },
 	{ "fake_failure", test_fake_failure },

@@ -14,6 +14,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 #include "addr.h"
 #include "msg.h"
 #include "os.h"
+#include "peername.h"
 #include "rtmc.h"
 #include "shm.h"
 #include "testutil.h"
@@ -2368,6 +2371,231 @@ test_peer_names_strict(void)
 	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
 }
 
+/* The fallback name of role's pid in dir/peers into path, if bound. */
+static int
+fallback_bound(const char *dir, const char *role, pid_t pid, char *path,
+    size_t size)
+{
+	char		 peers[PATH_MAX], plain[64];
+	struct dirent	*de;
+	DIR		*d;
+	pid_t		 p;
+	int		 found = 0;
+
+	snprintf(peers, sizeof(peers), "%s/peers", dir);
+	snprintf(plain, sizeof(plain), "%s.%ld.sock", role, (long)pid);
+	if ((d = opendir(peers)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (peername_match(de->d_name, role, &p) && p == pid &&
+		    strlen(de->d_name) == strlen(plain) + PEERNAME_SUFFIX_LEN &&
+		    snprintf(path, size, "%s/%s", peers, de->d_name) < (int)size)
+			found++;
+	closedir(d);
+	return found == 1;
+}
+
+/* rtm-client -d dir monitor, held (tu_spawn_held()), output in mon.I. */
+static pid_t
+monitor_held(const char *dir, int i, uid_t uid, int *go)
+{
+	char	 o[64], e[64];
+	char	*argv[] = { TU_S(tu_bin("client/rtm-client")), TU_S("-d"),
+	    TU_S(dir), TU_S("monitor"), NULL };
+
+	snprintf(o, sizeof(o), "mon.%d.out", i);
+	snprintf(e, sizeof(e), "mon.%d.err", i);
+	return tu_spawn_held(argv, tu_path(o), tu_path(e), uid, (gid_t)uid,
+	    go);
+}
+
+/*
+ * Pids are predictable and peers/ is writable by all: another user's
+ * file at a client's socket name, there before the client starts, made
+ * rtmc_open() fail for that pid.  The client binds a fallback name,
+ * peers/client.PID.XXXXXXXX.sock, registers and follows the changes
+ * like any other, and removes it when it closes; the squatter's file is
+ * left alone.  A plain file, and as root another uid's live socket.
+ */
+static void
+test_squatted_client_name(void)
+{
+	char		 name[2][UDS_PATH_MAX + 1], alt[2][UDS_PATH_MAX + 1];
+	char		 told[64];
+	struct want_clients w = { .n = 0 };
+	struct stat	 st;
+	pid_t		 mon[2];
+	int		 go[2], squat = -1, fd, status;
+	int		 n = geteuid() == 0 ? 2 : 1;
+
+	start_rtm();
+	for (int i = 0; i < n; i++) {
+		mon[i] = monitor_held(tu_dir, i, (uid_t)-1, &go[i]);
+		CU_ASSERT_FATAL(mon[i] > 0);
+		snprintf(name[i], sizeof(name[i]), "%s/peers/client.%ld.sock",
+		    tu_dir, (long)mon[i]);
+		w.pids[w.n++] = mon[i];
+	}
+	fd = open(name[0], O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CU_ASSERT(fd != -1);
+	if (fd != -1)
+		close(fd);
+	if (n == 2) {
+		squat = uds_bind(name[1], 0600);
+		CU_ASSERT(squat != -1 && chown(name[1], 65534, 65534) == 0);
+	}
+	for (int i = 0; i < n; i++) {
+		tu_say(go[i], 'g');
+		close(go[i]);
+	}
+	for (int i = 0; i < n; i++)
+		CU_ASSERT(tu_wait_until(monitor_synced, &i, WAIT_MS));
+	CU_ASSERT(admin("route add 10.7.0.0/16 dev eth7") == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	for (int i = 0; i < n; i++) {
+		struct monitor_text	 mt = { i,
+		    "route add 10.7.0.0/16 dev eth7\n" };
+
+		CU_ASSERT(monitor_says(&mt));
+		CU_ASSERT(fallback_bound(tu_dir, "client", mon[i], alt[i],
+		    sizeof(alt[i])));
+	}
+	/* An rtm started after a crash tells them at once (and the
+	 * squatter's socket, a client's name as far as it can tell). */
+	CU_ASSERT(tu_kill(rtm_pid) != -1);
+	start_rtm_keep();
+	snprintf(told, sizeof(told), "told %d client(s) of a previous rtm",
+	    n + (squat != -1));
+	CU_ASSERT(log_has(told));
+	CU_ASSERT(admin("route add 10.6.0.0/16 dev eth6") == 0);
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	CU_ASSERT(lstat(name[0], &st) == 0 && S_ISREG(st.st_mode));
+	if (n == 2)
+		CU_ASSERT(lstat(name[1], &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    st.st_uid == 65534 && uds_alive(name[1]));
+	for (int i = 0; i < n; i++) {
+		CU_ASSERT(kill(mon[i], SIGTERM) == 0);
+		status = tu_reap(mon[i], WAIT_MS);
+		CU_ASSERT(status != -1 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0);
+		CU_ASSERT(!fallback_bound(tu_dir, "client", mon[i], alt[i],
+		    sizeof(alt[i])));
+		CU_ASSERT(access(name[i], F_OK) == 0);
+	}
+	if (squat != -1)
+		close(squat);
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+}
+
+/*
+ * A handle on a fallback name whose socket file was removed binds
+ * again under that name, the one rtm knows it by (see
+ * test_socket_file_removed), not the plain one, which is another's.
+ */
+static void
+test_squatted_rebind(void)
+{
+	struct want_clients	 w = { .n = 1 };
+	struct rtmc_stats	 st;
+	char			 plain[UDS_PATH_MAX + 1];
+	char			 alt[UDS_PATH_MAX + 1], again[UDS_PATH_MAX + 1];
+	int			 fd;
+
+	start_rtm();
+	snprintf(plain, sizeof(plain), "%s/peers/client.%ld.sock", tu_dir,
+	    (long)getpid());
+	fd = open(plain, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CU_ASSERT_FATAL(fd != -1);
+	close(fd);
+	H = open_handle();
+	CU_ASSERT_FATAL(fallback_bound(tu_dir, "client", getpid(), alt,
+	    sizeof(alt)));
+	CU_ASSERT_FATAL(unlink(alt) == 0);
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+	start_rtm_keep();
+	CU_ASSERT(admin("route add 10.9.0.0/16 dev eth9") == 0);
+	w.pids[0] = getpid();
+	CU_ASSERT(tu_wait_until(clients_in_sync, &w, WAIT_MS));
+	rtmc_stats(H, &st);
+	CU_ASSERT(st.rebinds == 1 && st.routes == 1);
+	CU_ASSERT(fallback_bound(tu_dir, "client", getpid(), again,
+	    sizeof(again)) && strcmp(again, alt) == 0);
+	close_handle();
+	CU_ASSERT(access(alt, F_OK) == -1 && errno == ENOENT);
+	CU_ASSERT(access(plain, F_OK) == 0);
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+}
+
+/*
+ * The same for sessions of nobody's, as root only, in a run directory
+ * nobody can reach (under /dev/shm): root's dead sockets at their names,
+ * which nobody may not write to (mode 0600: the bind fails EACCES) or
+ * may not remove (mode 0666 in the sticky peers/: EPERM).  A monitor
+ * and an rtm-admin both register with fallback names.
+ */
+static void
+test_squatted_name_other_user(void)
+{
+	char	 dir[] = "/dev/shm/rtm-test.XXXXXX", state[600];
+	char	 name[2][UDS_PATH_MAX + 1], alt[UDS_PATH_MAX + 1];
+	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
+		    dir, TU_S("-s"), state, NULL };
+	char	*stats[] = { TU_S(tu_bin("admin/rtm-admin")), TU_S("-d"),
+		    dir, TU_S("stats"), NULL };
+	char	*add[] = { TU_S(tu_bin("admin/rtm-admin")), TU_S("-d"),
+		    dir, TU_S("route"), TU_S("add"), TU_S("10.8.0.0/16"),
+		    TU_S("dev"), TU_S("eth8"), NULL };
+	struct monitor_text mt = { 0, "route add 10.8.0.0/16 dev eth8\n" };
+	struct stat st;
+	pid_t	 kid[2];
+	int	 go[2], fd, zero = 0;
+
+	if (geteuid() != 0 || mkdtemp(dir) == NULL)
+		return;
+	tu_own_dir(dir);
+	(void)chmod(dir, 0755);
+	snprintf(state, sizeof(state), "%s", tu_path("rtm.state"));
+	rtm_pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"));
+	CU_ASSERT_FATAL(rtm_pid > 0);
+	CU_ASSERT_FATAL(settled_fds(dir) > 0);
+	kid[0] = monitor_held(dir, 0, 65534, &go[0]);
+	CU_ASSERT_FATAL(kid[0] > 0);
+	kid[1] = tu_spawn_held(stats, tu_path("admin.out"),
+	    tu_path("admin.err"), 65534, 65534, &go[1]);
+	if (kid[1] == -1)
+		close(go[0]);
+	CU_ASSERT_FATAL(kid[1] > 0);
+	snprintf(name[0], sizeof(name[0]), "%s/peers/client.%ld.sock", dir,
+	    (long)kid[0]);
+	snprintf(name[1], sizeof(name[1]), "%s/peers/admin.%ld.sock", dir,
+	    (long)kid[1]);
+	for (int i = 0; i < 2; i++) {
+		fd = uds_bind(name[i], i == 0 ? 0600 : 0666);
+		CU_ASSERT(fd != -1);
+		if (fd != -1)
+			close(fd);
+		tu_say(go[i], 'g');
+		close(go[i]);
+	}
+	CU_ASSERT(tu_wait_until(monitor_synced, &zero, WAIT_MS));
+	CU_ASSERT(fallback_bound(dir, "client", kid[0], alt, sizeof(alt)) &&
+	    lstat(alt, &st) == 0 && st.st_uid == 65534);
+	CU_ASSERT_EQUAL(tu_exit_code(kid[1], WAIT_MS), 0);
+	{
+		char *s = tu_slurp(tu_path("admin.out"));
+
+		CU_ASSERT(s != NULL && strstr(s, "clients") != NULL);
+		free(s);
+	}
+	CU_ASSERT(tu_run(add, NULL, NULL, 0, NULL, 0, WAIT_MS) == 0);
+	CU_ASSERT(tu_wait_until(monitor_says, &mt, WAIT_MS));
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT(lstat(name[i], &st) == 0 && st.st_uid == 0);
+	tu_kill(kid[0]);
+	CU_ASSERT_EQUAL(tu_rtm_stop(rtm_pid), 0);
+	rtm_pid = -1;
+}
+
 /*
  * Bulk batches (RTM_BULK_MIN 50 here): a big one reaches the clients as
  * one shared dump at its end; one that changes little next to the
@@ -2629,6 +2857,9 @@ static const struct tu_test tests[] = {
 	{ "clients_cannot_starve_admins", test_clients_cannot_starve_admins },
 	{ "symlinked_peer_refused", test_symlinked_peer_refused },
 	{ "peer_names_strict", test_peer_names_strict },
+	{ "squatted_client_name", test_squatted_client_name },
+	{ "squatted_rebind", test_squatted_rebind },
+	{ "squatted_name_other_user", test_squatted_name_other_user },
 	{ "rtm_killed_and_restarted", test_rtm_killed_and_restarted },
 	{ "monitor_json", test_monitor_json },
 	{ "usage", test_usage },

@@ -20,6 +20,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "os.h"
 #include "shm.h"
 #include "uds.h"
 #include "testutil.h"
@@ -178,10 +179,17 @@ redirect(int to, const char *path)
 	}
 }
 
-pid_t
-tu_spawn(char *const argv[], const char *out, const char *err)
+/*
+ * tu_spawn(), and tu_spawn_held() when hold is a pipe: the child waits
+ * for a byte on it (EOF, the test gone, ends it) and becomes uid and
+ * gid (when not -1) before the exec.
+ */
+static pid_t
+spawn(char *const argv[], const char *out, const char *err, int *hold,
+    uid_t uid, gid_t gid)
 {
-	pid_t pid = fork();
+	pid_t	 pid = fork();
+	char	 c;
 
 	if (pid == -1)
 		return -1;
@@ -194,10 +202,45 @@ tu_spawn(char *const argv[], const char *out, const char *err)
 		}
 		redirect(1, out);
 		redirect(2, err);
+		if (hold != NULL) {
+			close(hold[1]);
+			if (read(hold[0], &c, 1) != 1)
+				_exit(126);
+			close(hold[0]);
+		}
+		if ((gid != (gid_t)-1 && setgid(gid) == -1) ||
+		    (uid != (uid_t)-1 && setuid(uid) == -1))
+			_exit(125);
 		execv(argv[0], argv);
 		_exit(127);
 	}
 	track(pid);
+	return pid;
+}
+
+pid_t
+tu_spawn(char *const argv[], const char *out, const char *err)
+{
+	return spawn(argv, out, err, NULL, (uid_t)-1, (gid_t)-1);
+}
+
+pid_t
+tu_spawn_held(char *const argv[], const char *out, const char *err,
+    uid_t uid, gid_t gid, int *go)
+{
+	int	 p[2];
+	pid_t	 pid;
+
+	*go = -1;
+	/* Close-on-exec: no other child may keep the write end open. */
+	if (os_pipe_cloexec(p) == -1)
+		return -1;
+	pid = spawn(argv, out, err, p, uid, gid);
+	close(p[0]);
+	if (pid == -1)
+		close(p[1]);
+	else
+		*go = p[1];
 	return pid;
 }
 

@@ -91,6 +91,13 @@ const char *tu_path(const char *name);
  */
 pid_t	 tu_spawn(char *const argv[], const char *out, const char *err);
 /*
+ * The same, but the child execs only once a byte is written to *go
+ * (then close it), as uid and gid where they are not -1 (root only):
+ * the test knows its pid first.  *go is -1 when it returns -1.
+ */
+pid_t	 tu_spawn_held(char *const argv[], const char *out, const char *err,
+	    uid_t uid, gid_t gid, int *go);
+/*
  * fork() for a test child that runs test code itself: the child drops
  * the harness's signal handlers (they would sweep and delete tu_dir)
  * and cannot outlive a stuck parent by more than 20 s (alarm).  The

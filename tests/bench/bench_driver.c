@@ -36,6 +36,7 @@
 #include "addr.h"
 #include "bench.h"
 #include "msg.h"
+#include "peername.h"
 #include "uds.h"
 
 #define MAX_CLIENTS	256
@@ -383,7 +384,8 @@ latency(struct bench_lines *rep, const char *dir, const char *prefix,
 	    sizeof(admin_sock), "%s/peers/admin.%lu.sock", dir,
 	    (unsigned long)a->pid) >= (int)sizeof(admin_sock))
 		fail("%s: path too long", dir);
-	if ((a->fd = uds_bind(admin_sock, 0600)) == -1) {
+	if ((a->fd = peername_bind(admin_sock, sizeof(admin_sock), 0600,
+	    0)) == -1) {
 		admin_sock[0] = '\0';
 		fail("bind: %s", strerror(errno));
 	}
