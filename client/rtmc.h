@@ -189,7 +189,10 @@ int	 rtmc_default_dir(char *buf, size_t size);
  * handler, one of your own, or SIG_IGN first.
  *
  * Binds DIR/peers/client.<pid>.sock (mode 0600; a stale socket of this
- * uid left by a dead process of the same pid is replaced), sends HELLO to
+ * uid left by a dead process of the same pid is replaced; pids are
+ * predictable, so when another user's file holds that name it binds
+ * DIR/peers/client.<pid>.<8 random lowercase hex>.sock instead, which
+ * rtm accepts too and the handle keeps), sends HELLO to
  * DIR/rtm.sock and applies what rtm sends until its first full dump is
  * complete, calling opts->cb for each entry and once with RTMC_EV_SYNC.
  * Then acknowledges the dump.  opts may be NULL.  timeout_ms bounds the
@@ -228,10 +231,12 @@ int	 rtmc_default_dir(char *buf, size_t size);
  *	ECANCELED		the callback closed the handle ("closed by
  *				its own callback")
  *	EADDRINUSE		this process already has a handle open, or
- *				another live socket has its name
- *	EEXIST, EACCES, EPERM	another user took the socket's name (not
- *				a socket; a socket we may not write to; a
- *				dead one we may not remove)
+ *				another live socket of this uid has its name
+ *	EEXIST, EACCES, EPERM	another user's file holds the socket's name
+ *				(not a socket; a socket we may not write
+ *				to; a dead one we may not remove) and the
+ *				fallback name, 9 bytes longer, does not fit
+ *				in a socket address (DIR over 56 bytes)
  *	ENAMETOOLONG		DIR is too long for a socket path
  * and the errors of socket(2), bind(2) and malloc(3).
  */
@@ -307,7 +312,8 @@ int	 rtmc_timeout(const struct rtmc *h);
  *
  * Before each such HELLO the library also checks its own socket file.
  * If it is gone (a /tmp cleaner), a new socket is bound at the same path
- * and put under the same descriptor number with dup2() (counted in
+ * (the fallback name, if the handle got that one) and put under the
+ * same descriptor number with dup2() (counted in
  * rebinds): poll and select sets stay valid, but dup2() closes the old
  * socket and its epoll registration, so an epoll user adds rtmc_fd()
  * again on the RTMC_EV_SYNC after an RTMC_EV_GONE (EEXIST: not rebound).
