@@ -1189,6 +1189,32 @@ test_goodbye(void)
 static int	settled_fds(const char *dir);
 
 /*
+ * As root only: rtm in a run directory under /dev/shm that every user
+ * can reach, dir being its mkdtemp() template; the directory goes after
+ * the test, whatever happens in it (tu_own_dir()).  Returns rtm's
+ * descriptors once settled (settled_fds()), or 0 when not root.
+ */
+static int
+start_rtm_shm(char *dir)
+{
+	char	 state[600];
+	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
+		    dir, TU_S("-s"), state, NULL };
+	int	 base;
+
+	if (geteuid() != 0 || mkdtemp(dir) == NULL)
+		return 0;
+	tu_own_dir(dir);
+	(void)chmod(dir, 0755);
+	snprintf(state, sizeof(state), "%s", tu_path("rtm.state"));
+	rtm_pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"));
+	CU_ASSERT_FATAL(rtm_pid > 0);
+	base = settled_fds(dir);
+	CU_ASSERT_FATAL(base > 0);
+	return base;
+}
+
+/*
  * A handle whose socket file was removed (a /tmp cleaner) binds a new
  * one when it registers again after losing rtm, under the same
  * descriptor: a restarted rtm reaches it.  It used to say HELLO for
@@ -1308,20 +1334,13 @@ out:
 static void
 test_forged_notification_dropped(void)
 {
-	char	 dir[] = "/dev/shm/rtm-test.XXXXXX", state[600];
-	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
-		    dir, TU_S("-s"), state, NULL };
+	char	 dir[] = "/dev/shm/rtm-test.XXXXXX";
 	pid_t	 kid;
 
-	if (geteuid() != 0 || strcmp(os_backend(), "linux") != 0 ||
-	    mkdtemp(dir) == NULL)
+	if (strcmp(os_backend(), "linux") != 0)
 		return;			/* no credentials: no check */
-	tu_own_dir(dir);
-	(void)chmod(dir, 0755);
-	snprintf(state, sizeof(state), "%s", tu_path("rtm.state"));
-	rtm_pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"));
-	CU_ASSERT_FATAL(rtm_pid > 0);
-	CU_ASSERT_FATAL(settled_fds(dir) > 0);
+	if (start_rtm_shm(dir) == 0)
+		return;
 	if ((kid = tu_fork()) == 0)
 		_exit(forge_as_nobody(dir));
 	CU_ASSERT_FATAL(kid > 0);
@@ -2440,10 +2459,8 @@ test_squatted_client_name(void)
 	CU_ASSERT(fd != -1);
 	if (fd != -1)
 		close(fd);
-	if (n == 2) {
-		squat = uds_bind(name[1], 0600);
-		CU_ASSERT(squat != -1 && chown(name[1], 65534, 65534) == 0);
-	}
+	if (n == 2)
+		CU_ASSERT((squat = tu_foreign_socket(name[1])) != -1);
 	for (int i = 0; i < n; i++) {
 		tu_say(go[i], 'g');
 		close(go[i]);
@@ -2536,10 +2553,8 @@ test_squatted_rebind(void)
 static void
 test_squatted_name_other_user(void)
 {
-	char	 dir[] = "/dev/shm/rtm-test.XXXXXX", state[600];
+	char	 dir[] = "/dev/shm/rtm-test.XXXXXX";
 	char	 name[2][UDS_PATH_MAX + 1], alt[UDS_PATH_MAX + 1];
-	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
-		    dir, TU_S("-s"), state, NULL };
 	char	*stats[] = { TU_S(tu_bin("admin/rtm-admin")), TU_S("-d"),
 		    dir, TU_S("stats"), NULL };
 	char	*add[] = { TU_S(tu_bin("admin/rtm-admin")), TU_S("-d"),
@@ -2550,14 +2565,8 @@ test_squatted_name_other_user(void)
 	pid_t	 kid[2];
 	int	 go[2], fd, zero = 0;
 
-	if (geteuid() != 0 || mkdtemp(dir) == NULL)
+	if (start_rtm_shm(dir) == 0)
 		return;
-	tu_own_dir(dir);
-	(void)chmod(dir, 0755);
-	snprintf(state, sizeof(state), "%s", tu_path("rtm.state"));
-	rtm_pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"));
-	CU_ASSERT_FATAL(rtm_pid > 0);
-	CU_ASSERT_FATAL(settled_fds(dir) > 0);
 	kid[0] = monitor_held(dir, 0, 65534, &go[0]);
 	CU_ASSERT_FATAL(kid[0] > 0);
 	kid[1] = tu_spawn_held(stats, tu_path("admin.out"),
@@ -2779,23 +2788,12 @@ test_usage(void)
 static void
 test_admin_sessions_per_user(void)
 {
-	char	 dir[] = "/dev/shm/rtm-test.XXXXXX", state[600];
-	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
-		    dir, TU_S("-s"), state, NULL };
+	char	 dir[] = "/dev/shm/rtm-test.XXXXXX";
 	pid_t	 kids[24];
 	int	 base, most = 0, n = 0;
 
-	if (geteuid() != 0 || mkdtemp(dir) == NULL)
+	if ((base = start_rtm_shm(dir)) == 0)
 		return;
-	/* Outside tu_dir: swept and removed after the test, whatever
-	 * happens in it. */
-	tu_own_dir(dir);
-	(void)chmod(dir, 0755);
-	snprintf(state, sizeof(state), "%s", tu_path("rtm.state"));
-	rtm_pid = tu_spawn(argv, tu_path("rtm.out"), tu_path("rtm.err"));
-	CU_ASSERT_FATAL(rtm_pid > 0);
-	base = settled_fds(dir);
-	CU_ASSERT_FATAL(base > 0);
 	raw_dir = dir;
 	for (n = 0; n < 24; n++) {
 		/* No word back (-1): rtm's descriptors tell. */

@@ -244,6 +244,19 @@ tu_spawn_held(char *const argv[], const char *out, const char *err,
 	return pid;
 }
 
+int
+tu_foreign_socket(const char *path)
+{
+	int fd = uds_bind(path, 0600);
+
+	if (fd != -1 && chown(path, 65534, 65534) == -1) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
 pid_t
 tu_fork(void)
 {

@@ -186,6 +186,13 @@ int	 tu_valgrind(void);
 void	 tu_own_dir(const char *path);
 void	 tu_own_mount(const char *path);
 
+/*
+ * Another user's live socket at path, as root can make one: bound,
+ * then given to nobody (uid and gid 65534).  Its descriptor (the test
+ * closes it), or -1.
+ */
+int	 tu_foreign_socket(const char *path);
+
 /* Reads a whole file into a malloc'd NUL-terminated buffer. */
 char	*tu_slurp(const char *path);
 
