@@ -848,14 +848,14 @@ test_peername_match(void)
 static int
 is_fallback(const char *path, const char *dir, pid_t want)
 {
-	char	 plain[UDS_PATH_MAX + 1];
+	char	 plain[64];
 	size_t	 n = strlen(dir);
 	pid_t	 pid = 0;
 
-	snprintf(plain, sizeof(plain), "%s/client.%ld.sock", dir, (long)want);
+	snprintf(plain, sizeof(plain), "client.%ld.sock", (long)want);
 	return strncmp(path, dir, n) == 0 && path[n] == '/' &&
 	    peername_match(path + n + 1, "client", &pid) && pid == want &&
-	    strlen(path) == strlen(plain) + PEERNAME_SUFFIX_LEN &&
+	    strlen(path + n + 1) == strlen(plain) + PEERNAME_SUFFIX_LEN &&
 	    uds_alive(path);
 }
 
@@ -932,13 +932,14 @@ test_peername_bind(void)
 	if (dl + 1 + 1 + strlen("/client.4242.sock") <= UDS_PATH_MAX) {
 		size_t n = UDS_PATH_MAX - dl - 1 - strlen("/client.4242.sock");
 
-		snprintf(dir, sizeof(dir), "%s/%.*s", tu_dir, (int)n,
+		CU_ASSERT_FATAL(snprintf(dir, sizeof(dir), "%s/%.*s", tu_dir,
+		    (int)n,
 		    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
-		    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
-		CU_ASSERT_FATAL(strlen(dir) == dl + 1 + n);
+		    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddd") ==
+		    (int)(dl + 1 + n));
 		CU_ASSERT_FATAL(mkdir(dir, 0700) == 0);
-		snprintf(plain, sizeof(plain), "%s/client.4242.sock", dir);
-		CU_ASSERT_FATAL(strlen(plain) == UDS_PATH_MAX);
+		CU_ASSERT_FATAL(snprintf(plain, sizeof(plain),
+		    "%s/client.4242.sock", dir) == UDS_PATH_MAX);
 		CU_ASSERT_FATAL(write_file(plain, "x") == 0);
 		snprintf(path, sizeof(path), "%s", plain);
 		errno = 0;
