@@ -531,7 +531,8 @@ loop(struct rtm *env)
 				if (p->kind == PEER_CLIENT && p->proc == -1 &&
 				    kill(p->pid, 0) == -1 && errno == ESRCH)
 					p->gone = 1;
-			/* In case its SIGCHLD found the pipe full. */
+			/* A child past its deadline, or whose SIGCHLD found
+			 * the pipe full. */
 			persist_reap(env, 0);
 			next_beat = now + RTM_HEARTBEAT_MS * 1000000ULL;
 		}
