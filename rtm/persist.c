@@ -985,6 +985,8 @@ snapshot_start(struct rtm *env)
 	ps->child_ns = os_now_ns();
 	ps->chan = sv[0];
 	fcntl(ps->chan, F_SETFD, FD_CLOEXEC);
+	/* Read only when poll() says so, but never to block the loop. */
+	fcntl(ps->chan, F_SETFL, O_NONBLOCK);
 	log_debug("snapshot: child %ld writes %s", (long)pid, ps->path);
 }
 
@@ -1080,6 +1082,8 @@ persist_snapshot_done(struct rtm *env)
 		return;
 	while ((n = read(ps->chan, &c, 1)) == -1 && errno == EINTR)
 		;
+	if (n == -1 && errno == EAGAIN)
+		return;
 	if (n == 1) {
 		env->stats.snapshots++;
 		if (journal_cut(ps) == -1) {
