@@ -100,6 +100,8 @@ enum {
 struct persist {
 	char		 path[PATH_MAX];
 	char		 jpath[PATH_MAX + 16];
+	char		 tmp[PATH_MAX + 16];	/* a snapshot being written */
+	char		 jtmp[PATH_MAX + 32];	/* a journal being cut */
 	int		 jfd;
 	int		 lockfd;
 	int		 dirfd;		/* the state's directory, for fsync */
@@ -699,7 +701,6 @@ replay(struct rtm *env, struct reader *r, int snapshot, int *bad,
 	return good;
 }
 
-
 struct snap_ctx {
 	int	 fd;
 	off_t	 off;		/* written to fd so far */
@@ -817,22 +818,20 @@ static int
 snapshot_write(struct rtm *env, int trickle, uint64_t jid, uint64_t cut)
 {
 	struct persist	*ps = env->persist;
-	char		 tmp[PATH_MAX + 16];
 	uint8_t		 h[SNAP_HDR_V2];
 	struct snap_ctx	 c;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ps->path);
 	memset(&c, 0, sizeof(c));
 	c.trickle = trickle;
 	/* Never through a link or into a FIFO someone left there. */
-	(void)unlink(tmp);
-	if ((c.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+	(void)unlink(ps->tmp);
+	if ((c.fd = open(ps->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
 	    0600)) == -1)
 		return -1;
 	c.cap = 1 << 20;
 	if ((c.buf = malloc(c.cap)) == NULL) {
 		close(c.fd);
-		unlink(tmp);
+		unlink(ps->tmp);
 		errno = ENOMEM;
 		return -1;
 	}
@@ -856,10 +855,10 @@ snapshot_write(struct rtm *env, int trickle, uint64_t jid, uint64_t cut)
 	if (c.err == 0 && fsync(c.fd) == -1)
 		c.err = errno;
 	close(c.fd);
-	if (c.err == 0 && rename(tmp, ps->path) == -1)
+	if (c.err == 0 && rename(ps->tmp, ps->path) == -1)
 		c.err = errno;
 	if (c.err != 0) {
-		unlink(tmp);
+		unlink(ps->tmp);
 		errno = c.err;
 		return -1;
 	}
@@ -937,6 +936,15 @@ snapshot_child(struct rtm *env, pid_t parent, int chan, const sigset_t *mask)
 	_exit(0);
 }
 
+/* No snapshot for a minute: one failed (counted), or the cut after it. */
+static void
+snapshot_later(struct rtm *env, int failed)
+{
+	if (failed)
+		env->stats.snapshot_failures++;
+	env->persist->retry_ns = os_now_ns() + SNAP_RETRY_MS * 1000000ULL;
+}
+
 /*
  * Starts a snapshot in a child; on the loop when none can be made.
  * Always a child: forking costs about 2 ms a million routes plus
@@ -977,8 +985,7 @@ snapshot_start(struct rtm *env)
 			return;
 		}
 		log_warn("snapshot %s", ps->path);
-		env->stats.snapshot_failures++;
-		ps->retry_ns = os_now_ns() + SNAP_RETRY_MS * 1000000ULL;
+		snapshot_later(env, 1);
 		return;
 	}
 	ps->child = pid;
@@ -1015,15 +1022,13 @@ snapshot_due(struct rtm *env)
 static int
 journal_cut(struct persist *ps)
 {
-	char		 tmp[PATH_MAX + 32];
 	uint8_t		 buf[64 << 10];
 	uint64_t	 off, left = ps->jbytes - ps->cut, oldjid = ps->jid;
 	int		 fd, saved;
 	ssize_t		 n;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ps->jpath);
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW,
+	(void)unlink(ps->jtmp);
+	if ((fd = open(ps->jtmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW,
 	    0600)) == -1)
 		return -1;
 	if (journal_head(ps, fd) == -1)
@@ -1039,7 +1044,7 @@ journal_cut(struct persist *ps)
 		    (off_t)(JHDR_LEN + off)) == -1)
 			goto fail;
 	}
-	if (fdatasync(fd) == -1 || rename(tmp, ps->jpath) == -1)
+	if (fdatasync(fd) == -1 || rename(ps->jtmp, ps->jpath) == -1)
 		goto fail;
 	if (sync_dir(ps) == -1)
 		fatal("journal %s: directory sync after the cut; stopping so "
@@ -1054,7 +1059,7 @@ journal_cut(struct persist *ps)
 fail:
 	saved = errno;
 	close(fd);
-	unlink(tmp);
+	unlink(ps->jtmp);
 	ps->jid = oldjid;
 	errno = saved;
 	return -1;
@@ -1089,8 +1094,7 @@ persist_snapshot_done(struct rtm *env)
 		if (journal_cut(ps) == -1) {
 			log_warn("journal %s: cut after the snapshot; kept "
 			    "whole", ps->jpath);
-			ps->retry_ns = os_now_ns() +
-			    SNAP_RETRY_MS * 1000000ULL;
+			snapshot_later(env, 0);
 		}
 	}
 	/* Else the child failed: its exit status tells persist_reap(). */
@@ -1108,7 +1112,6 @@ void
 persist_reap(struct rtm *env, int stop)
 {
 	struct persist	*ps = env->persist;
-	char		 tmp[PATH_MAX + 16];
 	int		 status;
 	pid_t		 r;
 
@@ -1136,8 +1139,7 @@ persist_reap(struct rtm *env, int stop)
 		ps->chan = -1;
 	}
 	if (stop) {
-		snprintf(tmp, sizeof(tmp), "%s.tmp", ps->path);
-		(void)unlink(tmp);
+		(void)unlink(ps->tmp);
 		return;
 	}
 	if (r == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -1147,8 +1149,7 @@ persist_reap(struct rtm *env, int stop)
 		log_warnx("snapshot %s failed: the journal is kept (%llu "
 		    "bytes); next try in %d s", ps->path,
 		    (unsigned long long)ps->jbytes, SNAP_RETRY_MS / 1000);
-		env->stats.snapshot_failures++;
-		ps->retry_ns = os_now_ns() + SNAP_RETRY_MS * 1000000ULL;
+		snapshot_later(env, 1);
 		return;
 	}
 	/* What came meanwhile may be due already, and without another
@@ -1337,7 +1338,7 @@ int
 persist_open(struct rtm *env, const char *path)
 {
 	struct persist	*ps;
-	char		 lpath[PATH_MAX + 16], jtmp[PATH_MAX + 32];
+	char		 lpath[PATH_MAX + 16], dir[PATH_MAX];
 	off_t		 good = 0;
 
 	crc_init();
@@ -1345,44 +1346,33 @@ persist_open(struct rtm *env, const char *path)
 		return -1;
 	snprintf(ps->path, sizeof(ps->path), "%s", path);
 	snprintf(ps->jpath, sizeof(ps->jpath), "%s.journal", path);
+	snprintf(ps->tmp, sizeof(ps->tmp), "%s.tmp", path);
+	snprintf(ps->jtmp, sizeof(ps->jtmp), "%s.tmp", ps->jpath);
 	snprintf(lpath, sizeof(lpath), "%s.lock", path);
-	ps->jfd = -1;
-	ps->chan = -1;
-	snprintf(jtmp, sizeof(jtmp), "%s", path);
-	if ((ps->dirfd = open(dirname(jtmp), O_RDONLY)) == -1) {
-		log_warn("%s", jtmp);
-		free(ps);
-		return -1;
+	snprintf(dir, sizeof(dir), "%s", path);
+	ps->jfd = ps->lockfd = ps->chan = -1;
+	if ((ps->dirfd = open(dirname(dir), O_RDONLY)) == -1) {
+		log_warn("%s", dir);
+		goto fail;
 	}
 	fcntl(ps->dirfd, F_SETFD, FD_CLOEXEC);
 	if ((ps->lockfd = open(lpath, O_RDWR | O_CREAT, 0600)) == -1) {
 		log_warn("%s", lpath);
-		close(ps->dirfd);
-		free(ps);
-		return -1;
+		goto fail;
 	}
 	fcntl(ps->lockfd, F_SETFD, FD_CLOEXEC);
 	if (lock_byte(ps->lockfd, F_SETLK, F_WRLCK, LOCK_STATE, NULL) == -1) {
 		log_warnx("%s: state in use by another rtm", path);
-		close(ps->lockfd);
-		close(ps->dirfd);
-		free(ps);
-		return -1;
+		goto fail;
 	}
 	snap_wait(ps);
 	/* Left by a crash in journal_cut(): the journal has it all. */
-	snprintf(jtmp, sizeof(jtmp), "%s.tmp", ps->jpath);
-	(void)unlink(jtmp);
+	(void)unlink(ps->jtmp);
 	env->loading = 1;
 	if (load_file(env, ps->path, 1, NULL, NULL) == -1 ||
 	    load_file(env, ps->jpath, 0, &ps->jfd, &good) == -1) {
 		env->loading = 0;
-		if (ps->jfd != -1)
-			close(ps->jfd);
-		close(ps->lockfd);
-		close(ps->dirfd);
-		free(ps);
-		return -1;
+		goto fail;
 	}
 	env->loading = 0;
 	ps->jid = env->load_jid;
@@ -1394,6 +1384,15 @@ persist_open(struct rtm *env, const char *path)
 		return -1;
 	}
 	return 0;
+fail:
+	if (ps->jfd != -1)
+		close(ps->jfd);
+	if (ps->lockfd != -1)
+		close(ps->lockfd);
+	if (ps->dirfd != -1)
+		close(ps->dirfd);
+	free(ps);
+	return -1;
 }
 
 /*
