@@ -14,8 +14,8 @@
 
 #include "digest.h"
 #include "mactable.h"
-#include "rtable.h"
 #include "os.h"
+#include "rtable.h"
 #include "rtm.h"
 
 int
@@ -68,27 +68,30 @@ state_digest_at(const struct rtm *env, uint64_t seq, uint64_t *digest)
  * meanwhile belong to no real seq: forgotten, with the current one kept
  * for the seq it is now.
  */
+/* The digest at the current seq, remembered for state_digest_at(). */
+static void
+remember(struct rtm *env)
+{
+	size_t i = (size_t)(env->seq % RTM_DIGEST_RING);
+
+	env->ring_seq[i] = env->seq;
+	env->ring_digest[i] = state_digest(env);
+}
+
 void
 state_seq_set(struct rtm *env, uint64_t seq)
 {
-	size_t i = (size_t)(seq % RTM_DIGEST_RING);
-
 	memset(env->ring_seq, 0xff, RTM_DIGEST_RING * sizeof(uint64_t));
 	env->seq = seq;
-	env->ring_seq[i] = seq;
-	env->ring_digest[i] = state_digest(env);
+	remember(env);
 }
 
 /* Counts one change: new seq, remembered digest. */
 static uint64_t
 state_bump(struct rtm *env)
 {
-	size_t i;
-
 	env->seq++;
-	i = (size_t)(env->seq % RTM_DIGEST_RING);
-	env->ring_seq[i] = env->seq;
-	env->ring_digest[i] = state_digest(env);
+	remember(env);
 	return env->seq;
 }
 
