@@ -56,6 +56,25 @@ crash(pid_t pid)
 	CU_ASSERT(tu_kill(pid) != -1);
 }
 
+/*
+ * The shmid "arp get MAC" shows (-1 if none), asserting there is one;
+ * its key in *key when key is not NULL.
+ */
+static int
+arp_shmid(const char *mac, unsigned *key)
+{
+	char		 ip[32], m[32];
+	unsigned	 k = 0;
+	int		 shmid = -1;
+
+	CU_ASSERT_EQUAL(admin("arp get %s", mac), 0);
+	CU_ASSERT(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip, &k,
+	    &shmid) == 4);
+	if (key != NULL)
+		*key = k;
+	return shmid;
+}
+
 /* The routes rtm shows now, malloc'd. */
 static char *
 routes_now(void)
@@ -209,17 +228,13 @@ test_attached_reader_survives_crash(void)
 {
 	struct addr_mac		 mac;
 	const struct seg_header	*h;
-	char			 ip[32], m[32];
-	unsigned		 key;
 	int			 shmid;
 	uint32_t		 v;
 	pid_t			 pid = start();
 
 	addr_mac_parse("02:00:00:00:00:01", &mac, NULL);
 	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
-	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:01"), 0);
-	CU_ASSERT_FATAL(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip,
-	    &key, &shmid) == 4);
+	CU_ASSERT_FATAL((shmid = arp_shmid("02:00:00:00:00:01", NULL)) != -1);
 	h = seg_attach(shmid, &mac);
 	CU_ASSERT_FATAL(h != NULL);
 	crash(pid);
@@ -238,14 +253,10 @@ static void
 test_stale_segments_removed(void)
 {
 	int	 shmid;
-	char	 ip[32], m[32];
-	unsigned key;
 	pid_t	 pid = start();
 
 	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
-	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:01"), 0);
-	CU_ASSERT_FATAL(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip,
-	    &key, &shmid) == 4);
+	CU_ASSERT_FATAL((shmid = arp_shmid("02:00:00:00:00:01", NULL)) != -1);
 	crash(pid);
 	/* Lose the journal: the segment is now one rtm does not know. */
 	CU_ASSERT(truncate(tu_path("rtm.state.journal"), 0) == 0);
@@ -669,15 +680,11 @@ test_failed_start_leaves_no_segment(void)
 {
 	char	*argv[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-f"), TU_S("-d"),
 		    tu_dir, TU_S("-s"), TU_S(tu_path("rtm.state")), NULL };
-	char	 ip[32], m[32];
-	unsigned key;
 	int	 shmid, rc;
 	pid_t	 pid = start();
 
 	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
-	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:01"), 0);
-	CU_ASSERT_FATAL(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip,
-	    &key, &shmid) == 4);
+	CU_ASSERT_FATAL((shmid = arp_shmid("02:00:00:00:00:01", NULL)) != -1);
 	for (int i = 0; i < 2; i++)
 		CU_ASSERT_EQUAL(admin("route add 10.0.%d.0/24 dev eth0", i), 0);
 	crash(pid);
@@ -1003,15 +1010,12 @@ static void
 test_cleanup_after_crash(void)
 {
 	char	*clean[] = { TU_S(tu_bin("rtm/rtm")), TU_S("-C"), TU_S("-d"), tu_dir, NULL };
-	char	 ip[32], m[32];
 	unsigned key;
 	int	 shmid;
 	pid_t	 pid = start();
 
 	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:01 10.0.0.5"), 0);
-	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:01"), 0);
-	CU_ASSERT_FATAL(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip,
-	    &key, &shmid) == 4);
+	CU_ASSERT_FATAL((shmid = arp_shmid("02:00:00:00:00:01", &key)) != -1);
 	/* Refused while rtm runs. */
 	CU_ASSERT_EQUAL(tu_run(clean, NULL, out, sizeof(out), err, sizeof(err),
 	    5000), 1);
@@ -1110,9 +1114,7 @@ test_snapshot_head_not_replayed(void)
 {
 	struct addr_mac		 mac;
 	const struct seg_header	*h;
-	char			 ip[32], m[32];
-	unsigned		 key;
-	int			 shmid, shmid2 = -1;
+	int			 shmid;
 	uint32_t		 v;
 	pid_t			 pid;
 
@@ -1131,9 +1133,7 @@ test_snapshot_head_not_replayed(void)
 	CU_ASSERT(tu_stat(out, "snapshots") >= 1);
 	CU_ASSERT(rtm_err_has("cut after the snapshot; kept whole"));
 	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:07 10.0.0.9"), 0);
-	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:07"), 0);
-	CU_ASSERT_FATAL(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip,
-	    &key, &shmid) == 4);
+	CU_ASSERT_FATAL((shmid = arp_shmid("02:00:00:00:00:07", NULL)) != -1);
 	addr_mac_parse("02:00:00:00:00:07", &mac, NULL);
 	h = seg_attach(shmid, &mac);
 	CU_ASSERT_FATAL(h != NULL);
@@ -1141,9 +1141,7 @@ test_snapshot_head_not_replayed(void)
 	CU_ASSERT(rmdir(tu_path("rtm.state.journal.tmp")) == 0);
 	pid = start();
 	CU_ASSERT(seg_read_ip(h, &v) == 0 && v == 0x0a000009);
-	CU_ASSERT_EQUAL(admin("arp get 02:00:00:00:00:07"), 0);
-	CU_ASSERT(sscanf(out, "%31s %31s key 0x%x shmid %d", m, ip, &key,
-	    &shmid2) == 4 && shmid2 == shmid);
+	CU_ASSERT_EQUAL(arp_shmid("02:00:00:00:00:07", NULL), shmid);
 	seg_detach(h);
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 }
