@@ -2070,14 +2070,11 @@ static int
 rtm_logged(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
+/* tu_rtm_logged() as a condition for tu_wait_until(). */
 static int
 log_has(void *text)
 {
-	char	*log = tu_slurp(tu_path("rtm.err"));
-	int	 r = log != NULL && strstr(log, text) != NULL;
-
-	free(log);
-	return r;
+	return tu_rtm_logged(text);
 }
 
 static int
@@ -2089,7 +2086,7 @@ rtm_logged(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	return log_has(text);
+	return tu_rtm_logged(text);
 }
 
 /*

@@ -130,16 +130,6 @@ children_of(pid_t pid, int sig, pid_t *first)
 	return n;
 }
 
-static int
-rtm_err_has(const char *text)
-{
-	char	*log = tu_slurp(tu_path("rtm.err"));
-	int	 r = log != NULL && strstr(log, text) != NULL;
-
-	free(log);
-	return r;
-}
-
 /* SIGKILL to rtm and whatever children it has now, together. */
 static void
 crash_children(pid_t pid)
@@ -292,12 +282,7 @@ test_torn_journal_tail(void)
 	CU_ASSERT_EQUAL(admin("route show"), 0);
 	CU_ASSERT_STRING_EQUAL(out, "10.0.0.0/24 dev eth0\n"
 	    "10.0.1.0/24 dev eth0\n10.0.2.0/24 dev eth0\n");
-	{
-		char *log = tu_slurp(tu_path("rtm.err"));
-
-		CU_ASSERT(log != NULL && strstr(log, "torn") != NULL);
-		free(log);
-	}
+	CU_ASSERT(tu_rtm_logged("torn"));
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 }
 
@@ -544,7 +529,7 @@ test_big_journal_and_snapshot(void)
 {
 	uint8_t		 hdr[8], pl[64];
 	uint32_t	 prev = 0;
-	char		*log, *want;
+	char		*want;
 	FILE		*f;
 	pid_t		 pid;
 	int		 nwant, routes = 0, sorted = 1;
@@ -555,10 +540,7 @@ test_big_journal_and_snapshot(void)
 	pid = start();
 	CU_ASSERT_EQUAL(admin("route show"), 0);
 	CU_ASSERT_STRING_EQUAL(out, want);
-	log = tu_slurp(tu_path("rtm.err"));
-	CU_ASSERT(log != NULL &&
-	    strstr(log, "torn tail after 35001 records (checksum") != NULL);
-	free(log);
+	CU_ASSERT(tu_rtm_logged("torn tail after 35001 records (checksum"));
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 
 	f = fopen(tu_path("rtm.state"), "r");
@@ -962,7 +944,7 @@ static void
 test_start_waits_for_old_snapshot(void)
 {
 	struct flock	 fl;
-	char		 c, *log;
+	char		 c;
 	pid_t		 holder, pid;
 	int		 fds[2];
 
@@ -999,10 +981,7 @@ test_start_waits_for_old_snapshot(void)
 	 * goes a moment before it can be reaped; had rtm not waited, it
 	 * would still be sleeping for most of its hold). */
 	CU_ASSERT_EQUAL(tu_reap(holder, 200), 0);
-	log = tu_slurp(tu_path("rtm.err"));
-	CU_ASSERT(log != NULL && strstr(log, "waiting for the snapshot of a "
-	    "previous rtm") != NULL);
-	free(log);
+	CU_ASSERT(tu_rtm_logged("waiting for the snapshot of a previous rtm"));
 	CU_ASSERT_EQUAL(tu_rtm_stop(pid), 0);
 }
 
@@ -1131,7 +1110,7 @@ test_snapshot_head_not_replayed(void)
 			break;
 	}
 	CU_ASSERT(tu_stat(out, "snapshots") >= 1);
-	CU_ASSERT(rtm_err_has("cut after the snapshot; kept whole"));
+	CU_ASSERT(tu_rtm_logged("cut after the snapshot; kept whole"));
 	CU_ASSERT_EQUAL(admin("arp add 02:00:00:00:00:07 10.0.0.9"), 0);
 	CU_ASSERT_FATAL((shmid = arp_shmid("02:00:00:00:00:07", NULL)) != -1);
 	addr_mac_parse("02:00:00:00:00:07", &mac, NULL);

@@ -952,3 +952,13 @@ tu_stat(const char *stats, const char *name)
 		sscanf(stats + strlen(key + 1), "%llu", &v);
 	return v;
 }
+
+int
+tu_rtm_logged(const char *text)
+{
+	char	*log = tu_slurp(tu_path("rtm.err"));
+	int	 r = log != NULL && strstr(log, text) != NULL;
+
+	free(log);
+	return r;
+}

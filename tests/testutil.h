@@ -196,6 +196,9 @@ int	 tu_foreign_socket(const char *path);
 /* Reads a whole file into a malloc'd NUL-terminated buffer. */
 char	*tu_slurp(const char *path);
 
+/* Whether rtm (started by tu_rtm_start(), in the foreground) logged text. */
+int	 tu_rtm_logged(const char *text);
+
 /* The value of `name` in the output of "rtm-admin stats"; ~0 if absent. */
 unsigned long long tu_stat(const char *stats, const char *name);
 
